@@ -1,0 +1,155 @@
+"""One user turn as the actions see it: what was said, by whom, in which language, and what to answer."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.identity import Identity
+from actions.runtime import Services
+from bot.i18n import DEFAULT_LANG, detect_language, has, t
+
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Turn:
+    """Collects replies and slot changes so the shared flow can flush them once (or replace them on error)."""
+
+    text: str
+    intent: str
+    entities: dict[str, list[str]]
+    message_lang: str | None
+    lang: str
+    identity: Identity
+    slots: dict[str, Any]
+    services: Services
+    # The question this turn answers when it continues an earlier topic (the slot `awaiting` it had).
+    resumed: dict[str, Any] | None = None
+    replies: list[Reply] = field(default_factory=list)
+    slot_changes: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_tracker(cls, tracker: Tracker, services: Services) -> "Turn":
+        message = tracker.latest_message or {}
+        text = str(message.get("text") or "")
+        entities: dict[str, list[str]] = {}
+        for entity in message.get("entities") or ():
+            if entity.get("value") is not None:
+                entities.setdefault(entity.get("entity", ""), []).append(str(entity["value"]))
+        message_lang = detect_language(text)
+        remembered = tracker.get_slot("lang")
+        lang = message_lang or (remembered if remembered in ("zh", "en") else DEFAULT_LANG)
+        slots = dict(tracker.slots or {})
+        turn = cls(
+            text=text,
+            intent=str((message.get("intent") or {}).get("name") or ""),
+            entities=entities,
+            message_lang=message_lang,
+            lang=lang,
+            identity=Identity.from_metadata(message.get("metadata"), tracker.sender_id,
+                                            slots.get("verified_orders")),
+            slots=slots,
+            services=services,
+        )
+        if lang != remembered:
+            turn.set_slot("lang", lang)
+        return turn
+
+    # --- reading ---------------------------------------------------------------------------------------
+
+    def entity(self, name: str) -> str | None:
+        values = self.entities.get(name)
+        return values[0] if values else None
+
+    def slot(self, name: str) -> Any:
+        return self.slot_changes[name] if name in self.slot_changes else self.slots.get(name)
+
+    @property
+    def awaiting(self) -> dict[str, Any] | None:
+        value = self.slot("awaiting")
+        return value if isinstance(value, dict) and value.get("want") else None
+
+    @property
+    def request_text(self) -> str:
+        """What the customer asked for, including the message that started a topic we are resuming."""
+        earlier = str((self.resumed or {}).get("text") or "")
+        return f"{earlier} {self.text}".strip() if earlier else self.text
+
+    @property
+    def is_bare(self) -> bool:
+        """The message has no words (only an id or digits): it answers our question rather than asks one."""
+        return self.message_lang is None
+
+    @property
+    def now(self) -> datetime:
+        return self.services.clock()
+
+    # --- writing ---------------------------------------------------------------------------------------
+
+    def set_slot(self, name: str, value: Any) -> None:
+        self.slot_changes[name] = value
+
+    def set_awaiting(self, awaiting: dict[str, Any] | None) -> None:
+        if awaiting != self.slots.get("awaiting") or "awaiting" in self.slot_changes:
+            self.set_slot("awaiting", awaiting)
+
+    def tr(self, key: str, **fields: Any) -> str:
+        return t(key, self.lang, **fields)
+
+    def say(self, key: str, **fields: Any) -> None:
+        self.replies.append(Reply(self.tr(key, **fields)))
+
+    def say_text(self, text: str, buttons: list[dict[str, str]] | None = None) -> None:
+        self.replies.append(Reply(text, buttons or []))
+
+    def ask_confirm(self, text: str, awaiting: dict[str, Any], yes: str = "button.yes",
+                    no: str = "button.no") -> None:
+        """A yes/no question with buttons; affirm/deny on the next turn act on `awaiting`."""
+        buttons = [{"title": self.tr(yes), "payload": "/affirm"}, {"title": self.tr(no), "payload": "/deny"}]
+        self.replies.append(Reply(text, buttons))
+        self.set_awaiting({"want": "confirm", **awaiting})
+
+    # --- formatting ------------------------------------------------------------------------------------
+
+    def when(self, moment: datetime | None) -> str:
+        if moment is None:
+            return "-"
+        return self.tr("format.datetime", dt=moment.astimezone(self.services.settings.tz))
+
+    def hours(self, span: timedelta) -> int:
+        return max(1, int(span.total_seconds() // 3600))
+
+    def label(self, prefix: str, code: str | None) -> str:
+        """A catalog label for a data value (status, carrier), or the value itself when there is none."""
+        if not code:
+            return "-"
+        key = f"{prefix}.{code}"
+        return self.tr(key) if has(key) else code
+
+    def money(self, amount: float) -> str:
+        return self.tr("format.money", amount=amount)
+
+    # --- flushing --------------------------------------------------------------------------------------
+
+    def discard_replies(self) -> None:
+        """Forget what was going to be said, and every slot change but the language (used on errors)."""
+        self.replies.clear()
+        self.slot_changes = {k: v for k, v in self.slot_changes.items() if k == "lang"}
+
+    def flush(self, dispatcher: CollectingDispatcher) -> list[EventType]:
+        for reply in self.replies:
+            if reply.buttons:
+                dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+            else:
+                dispatcher.utter_message(text=reply.text)
+        return [SlotSet(name, value) for name, value in self.slot_changes.items()]

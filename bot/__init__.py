@@ -1,0 +1,1 @@
+"""Kefu: a bilingual customer-service bot for online shops, with human handoff."""

@@ -1,0 +1,95 @@
+"""``python -m bot``: Kefu's command line (run, setup, train, seed-demo, eval)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bot.logs import configure_logging
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.server import serve
+
+    asyncio.run(serve())
+    return 0
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from bot.devenv import load_dev_env
+    from bot.model import train
+
+    load_dev_env()
+    model = train()
+    print(f"model: {model.relative_to(model.parent.parent)}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from bot.model import train
+
+    print(train(force=args.force))
+    return 0
+
+
+def _seed_demo(args: argparse.Namespace) -> int:
+    from bot.runtime import seed_demo, settings_from_env
+    from bot.stack import redis_answers
+
+    settings = settings_from_env()
+    if not redis_answers(settings.redis_url):
+        print(f"Redis at {settings.redis_url} does not answer: start it (make run does) or set REDIS_URL",
+              file=sys.stderr)
+        return 2
+    print(json.dumps(asyncio.run(seed_demo(settings.redis_url)), ensure_ascii=False))
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from bot.evaluate import Evaluator, read_cases, report, score
+    from bot.runtime import on_free_ports, running_stack, settings_from_env
+
+    cases = read_cases(Path(args.cases))
+    settings = on_free_ports(settings_from_env())
+
+    async def play() -> list[dict]:
+        async with running_stack(settings):
+            return await Evaluator(settings, args.customer, args.concurrency).run(cases)
+
+    predictions = asyncio.run(play())
+    lines = "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in predictions)
+    if args.out:
+        Path(args.out).write_text(lines, encoding="utf-8")
+    else:
+        sys.stdout.write(lines)
+    scores = score(cases, predictions)
+    if scores:
+        print(report(scores), file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start Redis, Rasa, the action server and the gateway").set_defaults(func=_run)
+    commands.add_parser("setup", help="dev secrets and a trained model").set_defaults(func=_setup)
+    train = commands.add_parser("train", help="train the Rasa model if its inputs changed")
+    train.add_argument("--force", action="store_true", help="train even when the model is up to date")
+    train.set_defaults(func=_train)
+    commands.add_parser("seed-demo", help="(re)load the demo orders into Redis").set_defaults(func=_seed_demo)
+    evaluate = commands.add_parser("eval", help="play labelled cases through the pipeline")
+    evaluate.add_argument("--cases", required=True, help="JSONL, one case per line")
+    evaluate.add_argument("--out", help="write predictions here instead of stdout")
+    evaluate.add_argument("--customer", default="c1001", help="signed-in demo customer the cases chat as")
+    evaluate.add_argument("--concurrency", type=int, default=4)
+    evaluate.set_defaults(func=_eval)
+    args = parser.parse_args(argv)
+    configure_logging()
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The aiohttp gateway: app factory, shared clients opened and closed in one place, routes in one function."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import aiohttp
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from bot import appkeys
+from bot.conversations import ConversationStore
+from bot.health import healthz
+from bot.inbox import Inbox
+from bot.pipeline import Pipeline
+from bot.rasa_client import RasaClient
+from bot.settings import Settings
+from bot.web.pages import demo_page, static_routes
+from connectors.base import Channel
+from connectors.webchat import WebChatChannel
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, run_pipeline: bool = True) -> web.Application:
+    """Build the gateway. ``run_pipeline=False`` serves HTTP only (another process consumes the inbox)."""
+    app = web.Application(client_max_size=64 * 1024)
+    app[appkeys.SETTINGS] = settings
+    # redis-py connects lazily, so the client can exist before the loop runs; routes need the channels now.
+    redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=10)
+    app[appkeys.REDIS] = redis
+    app[appkeys.INBOX] = Inbox(redis, settings.shards)
+    app[appkeys.CONVERSATIONS] = ConversationStore(redis)
+    app[appkeys.CHANNELS] = build_channels(app)
+    setup_routes(app)
+    app.cleanup_ctx.append(_clients)
+    if run_pipeline:
+        app.cleanup_ctx.append(_pipeline)
+    return app
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/", demo_page)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_routes(static_routes())
+    for channel in app[appkeys.CHANNELS].values():
+        app.router.add_routes(channel.routes())
+
+
+def build_channels(app: web.Application) -> dict[str, Channel]:
+    settings = app[appkeys.SETTINGS]
+    web_chat = WebChatChannel(
+        redis=app[appkeys.REDIS],
+        inbox=app[appkeys.INBOX],
+        conversations=app[appkeys.CONVERSATIONS],
+        identity_secret=settings.identity_secret,
+        allowed_origins={settings.public_origin, f"http://localhost:{settings.port}", *settings.allowed_origins},
+        max_message_chars=settings.max_message_chars,
+    )
+    return {web_chat.name: web_chat}
+
+
+async def _clients(app: web.Application) -> AsyncIterator[None]:
+    """One HTTP session and the Redis client, closed when the app stops."""
+    settings = app[appkeys.SETTINGS]
+    http = aiohttp.ClientSession()
+    app[appkeys.HTTP] = http
+    app[appkeys.RASA] = RasaClient(http, settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s)
+    yield
+    await http.close()
+    await app[appkeys.REDIS].aclose()
+
+
+async def _pipeline(app: web.Application) -> AsyncIterator[None]:
+    pipeline = Pipeline(app[appkeys.REDIS], app[appkeys.RASA], app[appkeys.CHANNELS], app[appkeys.SETTINGS].shards)
+    app[appkeys.PIPELINE] = pipeline
+    task = asyncio.create_task(pipeline.run(), name="kefu-pipeline")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,72 @@
+"""The durable inbox: every customer message is written to a Redis Stream before the channel acknowledges it.
+
+Messages are sharded by conversation, so one conversation is processed in order while different
+conversations proceed in parallel; whichever gateway holds a shard's lease consumes it.
+"""
+from __future__ import annotations
+
+import json
+import zlib
+
+import redis.asyncio as aioredis
+
+from bot.conversations import customer_entry, record_key, transcript_key
+from bot.messages import InboundMessage
+
+STREAM_PREFIX = "kefu:inbox:"
+GROUP = "pipeline"
+SEEN_TTL_S = 7 * 24 * 3600
+
+# Dedupe, queue and transcript in one atomic step: a retried delivery can never be half-stored.
+_SUBMIT = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+redis.call('XADD', KEYS[2], '*', 'message', ARGV[2])
+redis.call('RPUSH', KEYS[3], ARGV[3])
+redis.call('HSET', KEYS[4], 'channel', ARGV[4], 'updated_at', ARGV[5])
+redis.call('HSETNX', KEYS[4], 'created_at', ARGV[5])
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[4], 'customer_id', ARGV[6]) end
+return 1
+"""
+
+
+def shard_of(conversation_id: str, shards: int) -> int:
+    return zlib.crc32(conversation_id.encode()) % shards
+
+
+def stream_key(shard: int) -> str:
+    return f"{STREAM_PREFIX}{shard}"
+
+
+class Inbox:
+    """Accepts inbound messages exactly once per channel message id."""
+
+    def __init__(self, redis: aioredis.Redis, shards: int) -> None:
+        self.redis = redis
+        self.shards = shards
+        self._submit = redis.register_script(_SUBMIT)
+
+    async def submit(self, message: InboundMessage) -> bool:
+        """Persist the message and its transcript entry; False when this message id was already taken in."""
+        keys = [
+            f"kefu:seen:{message.channel}:{message.message_id}",
+            stream_key(shard_of(message.conversation_id, self.shards)),
+            transcript_key(message.conversation_id),
+            record_key(message.conversation_id),
+        ]
+        args = [
+            SEEN_TTL_S,
+            message.to_json(),
+            json.dumps(customer_entry(message), ensure_ascii=False),
+            message.channel,
+            message.received_at,
+            message.customer_id or "",
+        ]
+        return bool(await self._submit(keys=keys, args=args))
+
+    async def ensure_groups(self) -> None:
+        for shard in range(self.shards):
+            try:
+                await self.redis.xgroup_create(stream_key(shard), GROUP, id="0", mkstream=True)
+            except aioredis.ResponseError as error:
+                if "BUSYGROUP" not in str(error):
+                    raise

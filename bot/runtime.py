@@ -1,0 +1,54 @@
+"""Bringing the whole stack up for a command: dev secrets, settings, a trained model, the processes."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+
+from bot.devenv import load_dev_env
+from bot.model import train
+from bot.settings import Settings
+from bot.stack import Stack, free_port
+
+log = logging.getLogger(__name__)
+
+
+def settings_from_env() -> Settings:
+    load_dev_env()
+    return Settings.from_env()
+
+
+def on_free_ports(settings: Settings) -> Settings:
+    """The same installation on ports of its own, so eval and tests run beside a running `make run`."""
+    return dataclasses.replace(
+        settings, rasa_url=f"http://127.0.0.1:{free_port()}", actions_port=free_port(), port=free_port()
+    )
+
+
+async def seed_demo(redis_url: str) -> dict:
+    from actions.backends.demo import seed_demo as seed
+
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        return await seed(client)
+    finally:
+        await client.aclose()
+
+
+@asynccontextmanager
+async def running_stack(settings: Settings, *, seed: bool = True) -> AsyncIterator[Stack]:
+    """Redis (when needed), the action server and Rasa with an up-to-date model, ready to answer."""
+    model = train()
+    stack = Stack(settings, model)
+    try:
+        stack.start()
+        await stack.wait_ready()
+        if seed:
+            summary = await seed_demo(settings.redis_url)
+            log.info("demo data loaded: %s", summary)
+        yield stack
+    finally:
+        stack.stop()

@@ -1,0 +1,1 @@
+"""One module per channel, each implementing connectors.base.Channel."""

@@ -1,0 +1,48 @@
+"""Rasa's REST channel behind a bearer token, so only Kefu's gateway can talk to the bot.
+
+Rasa's ``--auth-token`` guards its HTTP API but not channel webhooks; this channel closes that gap.
+It runs inside Rasa's own environment (.venv-rasa), so it uses Sanic, not aiohttp.
+"""
+from __future__ import annotations
+
+import hmac
+import os
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import json as json_response
+
+
+class KefuRestInput(RestInput):
+    """``POST /webhooks/kefu/webhook`` with ``Authorization: Bearer <KEFU_RASA_TOKEN>``."""
+
+    def __init__(self, token: Optional[Text] = None) -> None:
+        self.token = token or os.environ.get("KEFU_RASA_TOKEN", "")
+        if not self.token:
+            raise ValueError("KEFU_RASA_TOKEN is not set: the Kefu channel refuses to run without a token")
+
+    @classmethod
+    def name(cls) -> Text:
+        return "kefu"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls((credentials or {}).get("token"))
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        blueprint = super().blueprint(on_new_message)
+
+        @blueprint.middleware("request")
+        async def require_token(request: Request) -> Any:
+            sent = request.headers.get("Authorization", "")
+            expected = f"Bearer {self.token}"
+            if not hmac.compare_digest(sent.encode(), expected.encode()):
+                return json_response({"error": "unauthorized"}, status=401)
+            return None
+
+        return blueprint

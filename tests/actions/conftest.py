@@ -1,0 +1,105 @@
+"""Fixtures for the action tests: demo data seeded in the real test Redis, and a conversation driver."""
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import runtime
+from actions.actions import KefuAction
+from actions.backends.demo import DemoOrderBackend, seed_demo
+from actions.settings import ActionSettings
+from bot.tickets import TicketStore
+
+NOW = datetime(2026, 11, 4, 12, 0, tzinfo=timezone.utc)
+
+# The same patterns as data/nlu/regex.yml, so the tests see the entities Rasa's RegexEntityExtractor gives.
+ENTITY_PATTERNS = {
+    "order_id": re.compile(r"DD\d{8,14}", re.IGNORECASE),
+    "ticket_id": re.compile(r"T-\d{4,8}", re.IGNORECASE),
+    "phone": re.compile(r"(?<![\dA-Za-z-])1[3-9]\d{9}(?!\d)|(?<![\dA-Za-z-])\d{4}(?!\d)"),
+}
+ACTIONS: dict[str, type[KefuAction]] = {cls().name(): cls for cls in KefuAction.__subclasses__()}
+
+
+def entities_in(text: str) -> list[dict[str, Any]]:
+    found = []
+    for name, pattern in ENTITY_PATTERNS.items():
+        for match in pattern.finditer(text):
+            found.append({"entity": name, "value": match.group(0), "start": match.start(), "end": match.end()})
+    return found
+
+
+@pytest.fixture
+async def services(redis_client: aioredis.Redis) -> AsyncIterator[runtime.Services]:
+    """Seeded demo services at a fixed clock, installed as the action server's own."""
+    await seed_demo(redis_client, now=NOW)
+    settings = ActionSettings(redis_url="unused", return_address="上海市退货中心 1 号")
+    installed = runtime.Services(settings=settings, redis=redis_client,
+                                 backend=DemoOrderBackend(redis_client, clock=lambda: NOW),
+                                 tickets=TicketStore(redis_client), clock=lambda: NOW)
+    runtime.install(installed)
+    yield installed
+    runtime.install(None)
+
+
+@dataclass
+class Turn:
+    texts: list[str]
+    buttons: list[list[dict[str, Any]]]
+    events: list[dict[str, Any]]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.texts)
+
+
+@dataclass
+class Conversation:
+    """Drives actions turn by turn like Rasa does: one action per user message, slots carried over."""
+
+    customer_id: str | None = None
+    channel: str = "web"
+    conversation_id: str = "conv-test"
+    slots: dict[str, Any] = field(default_factory=dict)
+
+    async def say(self, text: str, intent: str, action: str | None = None,
+                  entities: list[dict[str, Any]] | None = None) -> Turn:
+        action_name = action or RULES[intent]
+        tracker = Tracker(
+            sender_id=self.conversation_id, slots=dict(self.slots),
+            latest_message={
+                "text": text, "intent": {"name": intent, "confidence": 0.9},
+                "entities": entities_in(text) if entities is None else entities,
+                "metadata": {"customer_id": self.customer_id, "channel": self.channel,
+                             "conversation_id": self.conversation_id},
+            },
+            events=[], paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen",
+        )
+        dispatcher = CollectingDispatcher()
+        events = await ACTIONS[action_name]().run(dispatcher, tracker, {})
+        for event in events:
+            assert event["event"] == "slot"
+            self.slots[event["name"]] = event["value"]
+        return Turn([m["text"] for m in dispatcher.messages], [m.get("buttons") or [] for m in dispatcher.messages],
+                    events)
+
+
+# data/rules.yml, intent -> action.
+RULES = {
+    "greet": "action_smalltalk", "goodbye": "action_smalltalk", "thank": "action_smalltalk",
+    "affirm": "action_affirm", "deny": "action_deny", "inform": "action_inform",
+    "order_status": "action_order_status", "cancel_order": "action_cancel_order",
+    "change_address": "action_change_address", "refund": "action_refund",
+    "return_exchange": "action_return_exchange", "invoice": "action_invoice",
+    "ticket_status": "action_ticket_status", "policy": "action_policy", "complaint": "action_handoff",
+    "safety_issue": "action_handoff", "request_human": "action_handoff", "out_of_scope": "action_out_of_scope",
+    "nlu_fallback": "action_fallback",
+}
