@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 HELLO_TIMEOUT_S = 10
 MAX_FRAME_BYTES = 64 * 1024
 CLOSE_UNAUTHORIZED = 4401
+CLOSE_TRY_AGAIN = 1013
+REDIS_DOWN = (aioredis.ConnectionError, aioredis.TimeoutError)
 CLIENT_ID_MAX = 64
 # A button's payload is an intent Rasa takes as is (e.g. "/affirm"); nothing else is let through.
 BUTTON_PAYLOAD = re.compile(r"^/[a-z_]{1,40}$")
@@ -101,10 +103,18 @@ class WebChatChannel(Channel):
             await socket.close(code=CLOSE_UNAUTHORIZED, message=str(error).encode())
             return socket
         pubsub = self.redis.pubsub()
-        await pubsub.subscribe(out_channel(visitor.conversation_id))
+        try:
+            # Subscribe before reading the history, so no reply falls between the two.
+            await pubsub.subscribe(out_channel(visitor.conversation_id))
+            history = await self.conversations.transcript(visitor.conversation_id)
+        except REDIS_DOWN as error:
+            log.error("web chat: Redis unavailable at connect: %s", error)
+            await pubsub.aclose()
+            await socket.send_json({"type": "error", "code": "unavailable", "retry": True})
+            await socket.close(code=CLOSE_TRY_AGAIN, message=b"unavailable")
+            return socket
         forwarder = asyncio.create_task(self._forward(pubsub, socket))
         try:
-            history = await self.conversations.transcript(visitor.conversation_id)
             await socket.send_json({
                 "type": "welcome",
                 "conversation_id": visitor.conversation_id,
@@ -113,9 +123,10 @@ class WebChatChannel(Channel):
             await self._receive(socket, visitor)
         finally:
             forwarder.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, *REDIS_DOWN):
                 await forwarder
-            await pubsub.aclose()
+            with contextlib.suppress(*REDIS_DOWN):
+                await pubsub.aclose()
         return socket
 
     async def _hello(self, socket: web.WebSocketResponse) -> Visitor:
@@ -180,7 +191,7 @@ class WebChatChannel(Channel):
         )
         try:
             fresh = await self.inbox.submit(message)
-        except (aioredis.ConnectionError, aioredis.TimeoutError) as error:
+        except REDIS_DOWN as error:
             log.error("web chat: could not store message from %s: %s", visitor.conversation_id, error)
             return {"type": "error", "id": client_id, "code": "unavailable", "retry": True,
                     "message": t("gateway.unavailable", lang)}

@@ -40,3 +40,16 @@ def redis_server() -> Iterator[str]:
         process.terminate()
         process.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def stop_redis(url: str) -> None:
+    """Shut a test Redis down now, as an outage would (SHUTDOWN NOSAVE)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.shutdown(nosave=True)
+    except redis.ConnectionError:
+        pass  # the server closes the connection as it goes: that is the expected answer
+    finally:
+        client.close()

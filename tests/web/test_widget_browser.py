@@ -1,0 +1,54 @@
+"""The widget on the demo page, in Debian's headless Chromium driven by Playwright."""
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, async_playwright, expect
+
+pytestmark = [pytest.mark.stack, pytest.mark.browser]
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is missing: `make test` installs it"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+        yield browser
+        await browser.close()
+
+
+async def test_customer_asks_and_sees_the_answer(gateway: str, browser: Browser) -> None:
+    page = await browser.new_page(locale="zh-CN")
+    await page.goto(f"{gateway}/?as=c1001")
+    await page.click("#kefu-launcher")
+    await page.fill("#kefu-input", "我的订单DD20261104005到哪了")
+    await page.press("#kefu-input", "Enter")
+    answer = page.locator(".kefu-bot").filter(has_text="DD20261104005")
+    await expect(answer.first).to_be_visible(timeout=60_000)
+    # After a reload the whole conversation is still there.
+    await page.reload()
+    await page.click("#kefu-launcher")
+    await expect(page.locator(".kefu-customer").filter(has_text="我的订单DD20261104005到哪了")).to_have_count(1)
+    await expect(page.locator(".kefu-bot").filter(has_text="DD20261104005").first).to_be_visible()
+
+
+async def test_english_visitor_and_markup_stays_text(gateway: str, browser: Browser) -> None:
+    page = await browser.new_page(locale="en-US")
+    await page.goto(f"{gateway}/?as=c1002")
+    await page.click("#kefu-launcher")
+    payload = '<img src=x onerror="window.__xss=1">where is my order'
+    await page.fill("#kefu-input", payload)
+    await page.press("#kefu-input", "Enter")
+    await expect(page.locator(".kefu-bot").filter(has_text="DD20261104010").first).to_be_visible(timeout=60_000)
+    bubble = page.locator(".kefu-customer").first
+    assert await bubble.text_content() == payload
+    assert await bubble.locator("img").count() == 0
+    assert await page.evaluate("window.__xss") is None
