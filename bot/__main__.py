@@ -71,6 +71,30 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_handoff(args: argparse.Namespace) -> int:
+    from bot.handoff.bench import run
+
+    return run(args.count)
+
+
+def _bench_wechat(args: argparse.Namespace) -> int:
+    from connectors.wechat_bench import run
+
+    return run()
+
+
+def _telegram(args: argparse.Namespace) -> int:
+    from bot.runtime import settings_from_env
+    from connectors.telegram_cli import poll, set_webhook
+
+    settings = settings_from_env()
+    if args.action == "set-webhook":
+        print("webhook set" if asyncio.run(set_webhook(settings, args.url)) else "Telegram refused the webhook")
+        return 0
+    asyncio.run(poll(settings))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +110,23 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--customer", default="c1001", help="signed-in demo customer the cases chat as")
     evaluate.add_argument("--concurrency", type=int, default=4)
     evaluate.set_defaults(func=_eval)
+    from bot.console.cli import add_parser as add_users_parser
+
+    add_users_parser(commands)
+    bench = commands.add_parser("bench", help="measure latencies and print a table")
+    benches = bench.add_subparsers(dest="bench", required=True)
+    handoff_bench = benches.add_parser("handoff", help="trigger message -> ticket on an agent's console")
+    handoff_bench.add_argument("--count", type=int, default=100)
+    handoff_bench.set_defaults(func=_bench_handoff)
+    benches.add_parser("wechat", help="WeChat ack latency (50 senders) and duplicate replies over 1,000 "
+                                      "replayed deliveries").set_defaults(func=_bench_wechat)
+    telegram = commands.add_parser("telegram", help="Telegram: register the webhook, or long-poll locally")
+    telegram_actions = telegram.add_subparsers(dest="action", required=True)
+    webhook = telegram_actions.add_parser("set-webhook", help="point Telegram at <gateway>/webhooks/telegram")
+    webhook.add_argument("--url", required=True, help="public https URL ending in /webhooks/telegram")
+    webhook.set_defaults(func=_telegram)
+    telegram_actions.add_parser("polling", help="pull updates into the inbox (local development)").set_defaults(
+        func=_telegram)
     args = parser.parse_args(argv)
     configure_logging()
     return int(args.func(args))

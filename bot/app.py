@@ -11,7 +11,9 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from bot import appkeys
+from bot.console.routes import setup_console
 from bot.conversations import ConversationStore
+from bot.handoff.setup import create_manager
 from bot.health import healthz
 from bot.inbox import Inbox
 from bot.pipeline import Pipeline
@@ -19,6 +21,7 @@ from bot.rasa_client import RasaClient
 from bot.settings import Settings
 from bot.web.pages import demo_page, static_routes
 from connectors.base import Channel
+from connectors.factory import messaging_channels
 from connectors.webchat import WebChatChannel
 
 log = logging.getLogger(__name__)
@@ -35,7 +38,10 @@ def create_app(settings: Settings, *, run_pipeline: bool = True) -> web.Applicat
     app[appkeys.CONVERSATIONS] = ConversationStore(redis)
     app[appkeys.CHANNELS] = build_channels(app)
     setup_routes(app)
+    setup_console(app)
     app.cleanup_ctx.append(_clients)
+    app.cleanup_ctx.append(_channels)
+    app.cleanup_ctx.append(_handoff)
     if run_pipeline:
         app.cleanup_ctx.append(_pipeline)
     return app
@@ -59,7 +65,8 @@ def build_channels(app: web.Application) -> dict[str, Channel]:
         allowed_origins={settings.public_origin, f"http://localhost:{settings.port}", *settings.allowed_origins},
         max_message_chars=settings.max_message_chars,
     )
-    return {web_chat.name: web_chat}
+    extra = messaging_channels(settings, app[appkeys.REDIS], app[appkeys.INBOX], app[appkeys.CONVERSATIONS])
+    return {channel.name: channel for channel in (web_chat, *extra)}
 
 
 async def _clients(app: web.Application) -> AsyncIterator[None]:
@@ -73,9 +80,28 @@ async def _clients(app: web.Application) -> AsyncIterator[None]:
     await app[appkeys.REDIS].aclose()
 
 
+async def _channels(app: web.Application) -> AsyncIterator[None]:
+    """Channels' own resources (API clients, listeners), opened after and closed before the shared clients."""
+    channels = list(app[appkeys.CHANNELS].values())
+    for channel in channels:
+        await channel.start()
+    yield
+    for channel in reversed(channels):
+        await channel.stop()
+
+
+async def _handoff(app: web.Application) -> AsyncIterator[None]:
+    """Human takeover: the manager, and the pipeline it delivers through (also when this process serves HTTP only)."""
+    manager = create_manager(app[appkeys.SETTINGS], app[appkeys.REDIS], app[appkeys.RASA], app[appkeys.HTTP])
+    app[appkeys.HANDOFF] = manager
+    app[appkeys.PIPELINE] = Pipeline(app[appkeys.REDIS], app[appkeys.RASA], app[appkeys.CHANNELS],
+                                     app[appkeys.SETTINGS].shards, handoff=manager)
+    yield
+    await manager.context.backend.close()
+
+
 async def _pipeline(app: web.Application) -> AsyncIterator[None]:
-    pipeline = Pipeline(app[appkeys.REDIS], app[appkeys.RASA], app[appkeys.CHANNELS], app[appkeys.SETTINGS].shards)
-    app[appkeys.PIPELINE] = pipeline
+    pipeline = app[appkeys.PIPELINE]
     task = asyncio.create_task(pipeline.run(), name="kefu-pipeline")
     yield
     task.cancel()

@@ -6,6 +6,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from bot.conversations import ConversationStore
+from bot.handoff.manager import HandoffManager
 from bot.inbox import Inbox
 from bot.pipeline import Pipeline
 from bot.rasa_client import RasaClient
@@ -20,3 +21,4 @@ INBOX = web.AppKey("inbox", Inbox)
 CONVERSATIONS = web.AppKey("conversations", ConversationStore)
 PIPELINE = web.AppKey("pipeline", Pipeline)
 CHANNELS = web.AppKey("channels", dict[str, Channel])
+HANDOFF = web.AppKey("handoff", HandoffManager)

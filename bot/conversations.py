@@ -20,6 +20,10 @@ def understanding_key(conversation_id: str) -> str:
     return f"{PREFIX}{conversation_id}:nlu"
 
 
+def undelivered_key(conversation_id: str) -> str:
+    return f"{PREFIX}{conversation_id}:undelivered"
+
+
 def record_key(conversation_id: str) -> str:
     return f"{PREFIX}{conversation_id}"
 
@@ -63,6 +67,10 @@ class ConversationStore:
             pipe.hset(record_key(reply.conversation_id), "updated_at", reply.sent_at)
             await pipe.execute()
 
+    async def mark_undelivered(self, conversation_id: str, message_id: str, reason: str) -> None:
+        """A reply the channel could not deliver (window closed, quota, blocked): kept, and flagged for agents."""
+        await self.redis.hset(undelivered_key(conversation_id), message_id, reason)
+
     async def set_understanding(self, conversation_id: str, message_id: str, understanding: Understanding) -> None:
         await self.redis.hset(
             understanding_key(conversation_id), message_id, json.dumps(understanding.to_dict(), ensure_ascii=False)
@@ -78,10 +86,13 @@ class ConversationStore:
         """The timestamped transcript, customer turns carrying what the bot understood."""
         raw_entries = await self.redis.lrange(transcript_key(conversation_id), -limit, -1)
         understood = await self.redis.hgetall(understanding_key(conversation_id))
+        undelivered = await self.redis.hgetall(undelivered_key(conversation_id))
         entries = []
         for raw in raw_entries:
             entry = json.loads(raw)
             if entry["role"] == "customer" and entry["id"] in understood:
                 entry["understanding"] = json.loads(understood[entry["id"]])
+            if entry["id"] in undelivered:
+                entry["undelivered"] = undelivered[entry["id"]]
             entries.append(entry)
         return entries

@@ -18,7 +18,9 @@ from bot.messages import InboundMessage, OutboundMessage
 from bot.pipeline import Pipeline
 from bot.rasa_client import RasaClient, RasaTurn
 from bot.settings import Settings
-from bot.topics import handoff_reason, topic_of
+from bot.handoff.setup import create_manager
+from bot.handoff.state import HandoffStore
+from bot.topics import topic_of
 from connectors.base import Channel
 
 TURN_TIMEOUT_S = 120
@@ -41,9 +43,11 @@ class CaseResult:
     id: str
     intents: list[str | None] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)
+    # The reason of the handoff the real handoff policy opened (bot/handoff), None when the bot kept it.
+    reason: str | None = None
 
     def prediction(self) -> dict[str, Any]:
-        reason = handoff_reason(self.intents)
+        reason = self.reason
         return {
             "id": self.id,
             "route": "handoff" if reason else "bot",
@@ -63,6 +67,7 @@ class Evaluator:
         self.concurrency = concurrency
         self.channel = CollectingChannel()
         self.waiting: dict[str, asyncio.Future[RasaTurn]] = {}
+        self.handoffs: HandoffStore | None = None
 
     async def _processed(self, message: InboundMessage, turn: RasaTurn) -> None:
         future = self.waiting.pop(message.message_id, None)
@@ -73,8 +78,10 @@ class Evaluator:
         redis = aioredis.Redis.from_url(self.settings.redis_url, decode_responses=True)
         async with aiohttp.ClientSession() as session:
             rasa = RasaClient(session, self.settings.rasa_url, self.settings.rasa_token, self.settings.rasa_timeout_s)
+            handoff = create_manager(self.settings, redis, rasa, session)
+            self.handoffs = handoff.store
             pipeline = Pipeline(redis, rasa, {self.channel.name: self.channel}, self.settings.shards,
-                                on_processed=self._processed)
+                                on_processed=self._processed, handoff=handoff)
             inbox = Inbox(redis, self.settings.shards)
             await inbox.ensure_groups()
             worker = asyncio.create_task(pipeline.run())
@@ -104,6 +111,9 @@ class Evaluator:
             turn = await asyncio.wait_for(done, TURN_TIMEOUT_S)
             result.intents.append(turn.understanding.intent)
         result.replies = self.channel.replies.pop(conversation_id, [])
+        assert self.handoffs is not None
+        held = await self.handoffs.holding(conversation_id)
+        result.reason = held.reason if held else None
         return result.prediction()
 
 

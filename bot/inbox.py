@@ -20,7 +20,7 @@ SEEN_TTL_S = 7 * 24 * 3600
 # Dedupe, queue and transcript in one atomic step: a retried delivery can never be half-stored.
 _SUBMIT = """
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
-redis.call('XADD', KEYS[2], '*', 'message', ARGV[2])
+if ARGV[7] == '1' then redis.call('XADD', KEYS[2], '*', 'message', ARGV[2]) end
 redis.call('RPUSH', KEYS[3], ARGV[3])
 redis.call('HSET', KEYS[4], 'channel', ARGV[4], 'updated_at', ARGV[5])
 redis.call('HSETNX', KEYS[4], 'created_at', ARGV[5])
@@ -47,6 +47,14 @@ class Inbox:
 
     async def submit(self, message: InboundMessage) -> bool:
         """Persist the message and its transcript entry; False when this message id was already taken in."""
+        return await self._store(message, queue=True)
+
+    async def record(self, message: InboundMessage) -> bool:
+        """Keep the message in the transcript (deduplicated) without asking the bot: e.g. a photo, a location,
+        a subscribe event, which the channel answers itself but agents should still see."""
+        return await self._store(message, queue=False)
+
+    async def _store(self, message: InboundMessage, *, queue: bool) -> bool:
         keys = [
             f"kefu:seen:{message.channel}:{message.message_id}",
             stream_key(shard_of(message.conversation_id, self.shards)),
@@ -60,6 +68,7 @@ class Inbox:
             message.channel,
             message.received_at,
             message.customer_id or "",
+            "1" if queue else "0",
         ]
         return bool(await self._submit(keys=keys, args=args))
 

@@ -6,15 +6,19 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 
-from bot.conversations import ConversationStore
+from bot.conversations import ConversationStore, Understanding
 from bot.i18n import detect_language, t
 from bot.inbox import GROUP, Inbox, stream_key
 from bot.messages import InboundMessage, OutboundMessage
 from bot.rasa_client import RasaClient, RasaTurn, RasaUnavailable
 from connectors.base import Channel
+
+if TYPE_CHECKING:
+    from bot.handoff.manager import HandoffManager
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +26,8 @@ LEASE_MS = 15_000
 RETRY_DELAYS_S = (0.5, 1, 2, 4, 8)
 
 ProcessedHook = Callable[[InboundMessage, RasaTurn], Awaitable[None]]
+# What process() returns for a message people hold: Rasa was not asked.
+HELD_TURN = RasaTurn(replies=[], understanding=Understanding(intent=None, confidence=None, entities=[]))
 
 # Renew a lease only while we still hold it, so a slow process cannot steal a shard back.
 _RENEW = """
@@ -44,7 +50,12 @@ class Pipeline:
         channels: Mapping[str, Channel],
         shards: int,
         on_processed: ProcessedHook | None = None,
+        handoff: HandoffManager | None = None,
     ) -> None:
+        # Human takeover (bot/handoff): consulted before Rasa (held conversations skip it) and after.
+        self.handoff = handoff
+        if handoff is not None:
+            handoff.attach(self.deliver)
         self.redis = redis
         self.on_processed = on_processed
         self.rasa = rasa
@@ -113,10 +124,18 @@ class Pipeline:
             "channel": message.channel,
             "conversation_id": message.conversation_id,
         } | message.metadata
+        if self.handoff is not None and await self.handoff.before(message):
+            return HELD_TURN
         turn = await self._ask_rasa(message, metadata)
         await self.conversations.set_understanding(message.conversation_id, message.message_id, turn.understanding)
         if turn.slots.get("lang"):
             await self.conversations.set_language(message.conversation_id, str(turn.slots["lang"]))
+        if self.handoff is not None:
+            _, takeover = await self.handoff.after(message, turn)
+            if takeover:  # a person takes over: the takeover messages replace the bot's replies
+                for notice in takeover:
+                    await self.deliver(message.channel, notice)
+                return turn
         for reply in turn.replies:
             await self.deliver(message.channel, OutboundMessage(
                 conversation_id=message.conversation_id, text=reply.text, buttons=reply.buttons

@@ -39,6 +39,18 @@ def _reply_from_rasa(raw: dict[str, Any]) -> BotReply | None:
     return BotReply(text=text, buttons=buttons)
 
 
+def _understanding(parsed: dict[str, Any]) -> Understanding:
+    intent = parsed.get("intent") or {}
+    return Understanding(
+        intent=intent.get("name"),
+        confidence=intent.get("confidence"),
+        entities=[
+            {k: e.get(k) for k in ("entity", "value", "start", "end", "extractor")}
+            for e in parsed.get("entities") or []
+        ],
+    )
+
+
 class RasaClient:
     """Kefu's token-protected channel (rasa_addons/kefu_channel.py) plus Rasa's HTTP API for the tracker."""
 
@@ -70,17 +82,29 @@ class RasaClient:
         )
         tracker = await self.tracker(conversation_id)
         latest = tracker.get("latest_message") or {}
-        intent = latest.get("intent") or {}
-        understanding = Understanding(
-            intent=intent.get("name"),
-            confidence=intent.get("confidence"),
-            entities=[
-                {k: e.get(k) for k in ("entity", "value", "start", "end", "extractor")}
-                for e in latest.get("entities") or []
-            ],
-        )
+        understanding = _understanding(latest)
         replies = [r for r in map(_reply_from_rasa, raw_replies or []) if r is not None]
         return RasaTurn(replies=replies, understanding=understanding, slots=tracker.get("slots") or {})
+
+    async def parse(self, text: str) -> Understanding:
+        """NLU only (no dialogue, no tracker): what the model makes of a sentence."""
+        return _understanding(await self._request("POST", "/model/parse", params=self.api_params, json={"text": text}))
+
+    async def pause(self, conversation_id: str) -> None:
+        """Stop Rasa's dialogue for this conversation while a person holds it (human takeover)."""
+        await self._event(conversation_id, {"event": "pause"})
+
+    async def resume(self, conversation_id: str) -> None:
+        """Hand the conversation back to the bot."""
+        await self._event(conversation_id, {"event": "resume"})
+
+    async def _event(self, conversation_id: str, event: dict[str, Any]) -> None:
+        await self._request(
+            "POST",
+            f"/conversations/{quote(conversation_id, safe='')}/tracker/events",
+            params=self.api_params | {"include_events": "NONE"},
+            json=event,
+        )
 
     async def tracker(self, conversation_id: str) -> dict[str, Any]:
         return await self._request(

@@ -5,6 +5,7 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlparse, urlunparse
 
 import redis.asyncio as aioredis
 
@@ -21,10 +22,16 @@ def settings_from_env() -> Settings:
     return Settings.from_env()
 
 
+EVAL_REDIS_DB = 15
+
+
 def on_free_ports(settings: Settings) -> Settings:
-    """The same installation on ports of its own, so eval and tests run beside a running `make run`."""
+    """The same installation on ports and a Redis database of its own (DB 15), so ``eval`` runs beside
+    ``make run`` without the live gateway taking its messages."""
+    redis_url = urlunparse(urlparse(settings.redis_url)._replace(path=f"/{EVAL_REDIS_DB}"))
     return dataclasses.replace(
-        settings, rasa_url=f"http://127.0.0.1:{free_port()}", actions_port=free_port(), port=free_port()
+        settings, redis_url=redis_url, rasa_url=f"http://127.0.0.1:{free_port()}",
+        actions_port=free_port(), port=free_port(),
     )
 
 

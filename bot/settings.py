@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.channel_settings import ChannelSettings
+from bot.handoff.settings import HandoffSettings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -46,6 +49,9 @@ class Settings:
     shards: int = 16
     rasa_timeout_s: float = 30.0
     project_root: Path = field(default=PROJECT_ROOT)
+    handoff: HandoffSettings = field(default_factory=HandoffSettings)
+    # WeChat and Telegram credentials (issue 4): each channel is served only when configured.
+    channels: ChannelSettings = field(default_factory=ChannelSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -62,6 +68,8 @@ class Settings:
             allowed_origins=origins,
             max_message_chars=_int(env, "KEFU_MAX_MESSAGE_CHARS", 2000),
             shards=_int(env, "KEFU_SHARDS", 16),
+            handoff=HandoffSettings.from_env(env),
+            channels=ChannelSettings.from_env(env),
         )
 
     @property

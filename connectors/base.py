@@ -37,6 +37,12 @@ class Channel(ABC):
         else:
             await self.send_text(conversation_id, message)
 
+    async def start(self) -> None:
+        """Open what the channel needs while the app runs (API clients, listeners); nothing by default."""
+
+    async def stop(self) -> None:
+        """Close what start() opened."""
+
     def routes(self) -> list[web.AbstractRouteDef]:
         """The HTTP endpoints this channel receives on (webhooks, websockets)."""
         return []

@@ -1,0 +1,308 @@
+"""The Telegram channel against a local fake Bot API, with Telegram's real update JSON."""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from bot import appkeys
+from bot.app import create_app
+from bot.channel_settings import ChannelSettings
+from bot.conversations import ConversationStore
+from bot.customers import Customers
+from bot.inbox import Inbox, stream_key
+from bot.messages import Button, InboundMessage, OutboundMessage
+from bot.settings import Settings
+from bot.stack import free_port
+from connectors.telegram import TelegramChannel, make_bot
+from connectors.telegram_cli import poll, set_webhook
+from tests.helpers.fake_telegram import BOT_TOKEN, WEBHOOK_SECRET, FakeBotApi, fake_bot_api, update
+
+EMMA = 7301122334
+
+
+def telegram_settings(redis_url: str, api_base_url: str) -> Settings:
+    channels = ChannelSettings(telegram_bot_token=BOT_TOKEN, telegram_webhook_secret=WEBHOOK_SECRET,
+                               telegram_api_base_url=api_base_url)
+    return Settings(redis_url=redis_url, rasa_url="http://127.0.0.1:9", rasa_token="t", identity_secret="s",
+                    port=free_port(), channels=channels)
+
+
+@dataclass
+class Rig:
+    url: str
+    channel: TelegramChannel
+    api: FakeBotApi
+    redis: aioredis.Redis
+    session: aiohttp.ClientSession
+
+    async def post(self, body: Any, *, secret: str | None = WEBHOOK_SECRET,
+                   content_type: str = "application/json") -> int:
+        headers = {"Content-Type": content_type}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        async with self.session.post(self.url, data=data, headers=headers) as response:
+            return response.status
+
+    async def queued(self) -> list[InboundMessage]:
+        messages = []
+        for shard in range(self.channel.inbox.shards):
+            for _, fields in await self.redis.xrange(stream_key(shard)):
+                messages.append(InboundMessage.from_json(fields["message"]))
+        return messages
+
+    async def sent_count(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while len(self.api.sent) < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return self.api.sent
+
+
+@pytest.fixture
+async def rig(redis_url: str, redis_client: aioredis.Redis) -> AsyncIterator[Rig]:
+    async with fake_bot_api() as api:
+        settings = telegram_settings(redis_url, api.base_url)
+        app = create_app(settings, run_pipeline=False)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        async with aiohttp.ClientSession() as session:
+            yield Rig(f"{settings.public_origin}/webhooks/telegram", app[appkeys.CHANNELS]["telegram"], api,
+                      redis_client, session)
+        await runner.cleanup()
+
+
+async def test_bad_requests_are_refused_and_nothing_is_stored(rig: Rig) -> None:
+    good = update("message")
+    assert await rig.post(good, secret=None) == 403
+    assert await rig.post(good, secret="wrong-secret") == 403
+    assert await rig.post(good, content_type="text/plain") == 415
+    assert await rig.post(b"{not json") == 400
+    assert await rig.post([1, 2]) == 400
+    assert await rig.post({"update_id": "x"}) == 400
+    assert await rig.post({"update_id": 1, "message": {"chat": "nonsense"}}) == 400
+    assert await rig.queued() == []
+
+
+async def test_update_is_persisted_deduplicated_and_out_of_order_is_fine(rig: Rig) -> None:
+    assert await rig.post(update("message", update_id=20)) == 200
+    assert await rig.post(update("message", update_id=20)) == 200  # Telegram's redelivery
+    assert await rig.post(update("message", update_id=19, text="hello?")) == 200  # an older one, late
+    queued = await rig.queued()
+    assert sorted(m.message_id for m in queued) == ["19", "20"]
+    first = next(m for m in queued if m.message_id == "20")
+    assert (first.channel, first.conversation_id, first.text) == ("telegram", f"telegram:{EMMA}",
+                                                                  "where is my parcel?")
+
+
+async def test_start_and_photo_are_answered_without_the_bot_and_kept(rig: Rig) -> None:
+    from bot.i18n import t
+
+    assert await rig.post(update("start")) == 200
+    assert await rig.post(update("photo")) == 200
+    sent = await rig.sent_count(2)
+    assert sorted(m["text"] for m in sent) == sorted([t("smalltalk.greet", "en"), t("channels.unsupported", "en")])
+    transcript = await ConversationStore(rig.redis).transcript(f"telegram:{EMMA}")
+    assert [e["text"] for e in transcript if e["role"] == "customer"] == ["/start",
+                                                                           "[photo] the box arrived like this"]
+    assert await rig.queued() == []
+
+
+async def test_buttons_become_an_inline_keyboard_and_a_press_comes_back_with_its_payload(rig: Rig) -> None:
+    assert await rig.post(update("message")) == 200
+    conversation = f"telegram:{EMMA}"
+    await rig.channel.send(conversation, OutboundMessage(
+        conversation, "Cancel order DD20261104018?", buttons=(Button("Yes", "/affirm"), Button("No", "/deny"))))
+    keyboard = rig.api.sent[-1]["reply_markup"]["inline_keyboard"]
+    assert keyboard == [[{"text": "Yes", "callback_data": "/affirm"}, {"text": "No", "callback_data": "/deny"}]]
+    assert await rig.post(update("callback_query")) == 200
+    pressed = next(m for m in await rig.queued() if m.message_id == "815340003")
+    assert (pressed.text, pressed.metadata) == ("Yes", {"payload": "/affirm"})
+    for _ in range(50):
+        if "answerCallbackQuery" in rig.api.calls:
+            break
+        await asyncio.sleep(0.02)
+    assert "answerCallbackQuery" in rig.api.calls
+
+
+async def test_callback_with_a_payload_that_is_not_an_intent_is_ignored(rig: Rig) -> None:
+    forged = update("callback_query")
+    forged["callback_query"]["data"] = "/affirm{\"x\":1}; rm -rf"
+    assert await rig.post(forged) == 200
+    assert await rig.queued() == []
+
+
+@pytest.fixture
+async def sender(redis_client: aioredis.Redis) -> AsyncIterator[tuple[TelegramChannel, FakeBotApi]]:
+    """A channel with a short read timeout, for the sending rules."""
+    async with fake_bot_api() as api:
+        channel = TelegramChannel(make_bot(BOT_TOKEN, api.base_url, read_timeout=0.5), redis_client,
+                                  Inbox(redis_client, 16), ConversationStore(redis_client),
+                                  Customers(redis_client, None), WEBHOOK_SECRET, 2000)
+        await channel.start()
+        await channel.customers.resolve("telegram", str(EMMA))
+        yield channel, api
+        await channel.stop()
+
+
+async def test_one_message_per_second_per_chat(sender) -> None:
+    channel, api = sender
+    conversation = f"telegram:{EMMA}"
+    await asyncio.gather(*(channel.send(conversation, OutboundMessage(conversation, f"part {i}"))
+                           for i in range(3)))
+    times = sorted(m["at"] for m in api.sent)
+    assert len(times) == 3
+    assert times[1] - times[0] >= 0.9 and times[2] - times[1] >= 0.9
+
+
+async def test_429_retry_after_is_honoured_and_the_message_sent_once(sender) -> None:
+    channel, api = sender
+    api.rate_limit_next = [1]
+    conversation = f"telegram:{EMMA}"
+    started = time.monotonic()
+    await channel.send(conversation, OutboundMessage(conversation, "hello"))
+    assert api.texts_to(EMMA) == ["hello"]
+    assert api.calls.count("sendMessage") == 2
+    assert time.monotonic() - started >= 1.0
+
+
+async def test_a_send_that_times_out_is_not_sent_twice_and_is_flagged(sender, redis_client) -> None:
+    channel, api = sender
+    api.slow_next = [1.5]  # Telegram got it, but answers after our 0.5 s read timeout
+    conversation = f"telegram:{EMMA}"
+    reply = OutboundMessage(conversation, "your refund is on its way")
+    await ConversationStore(redis_client).add_reply(reply, "telegram")
+    await channel.send(conversation, reply)
+    await channel.send(conversation, reply)  # the pipeline retrying the same reply
+    await asyncio.sleep(1.2)
+    assert api.texts_to(EMMA) == ["your refund is on its way"]
+    transcript = await ConversationStore(redis_client).transcript(conversation)
+    assert transcript[-1]["undelivered"] == "uncertain_timeout"
+
+
+async def test_set_webhook_and_polling_commands(redis_url: str, redis_client: aioredis.Redis) -> None:
+    async with fake_bot_api() as api:
+        settings = telegram_settings(redis_url, api.base_url)
+        assert await set_webhook(settings, "https://kefu.example.com/webhooks/telegram")
+        assert api.webhook["url"] == "https://kefu.example.com/webhooks/telegram"
+        assert api.webhook["secret_token"] == WEBHOOK_SECRET
+        api.updates = [update("message", update_id=31), update("message", update_id=32, text="and my refund?")]
+        assert await poll(settings, max_rounds=2, timeout=1) == 2
+        assert "deleteWebhook" in api.calls
+        transcript = await ConversationStore(redis_client).transcript(f"telegram:{EMMA}")
+        assert [e["text"] for e in transcript] == ["where is my parcel?", "and my refund?"]
+
+
+def test_settings_refuse_half_a_configuration() -> None:
+    from bot.channel_settings import SettingsError
+
+    with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET"):
+        ChannelSettings.from_env({"TELEGRAM_BOT_TOKEN": BOT_TOKEN})
+    with pytest.raises(SettingsError, match="WECHAT_SECRET"):
+        ChannelSettings.from_env({"WECHAT_APPID": "wx1", "WECHAT_TOKEN": "t"})
+    with pytest.raises(SettingsError, match="WECHAT_AES_KEY"):
+        ChannelSettings.from_env({"WECHAT_APPID": "wx1", "WECHAT_TOKEN": "t", "WECHAT_SECRET": "s",
+                                  "WECHAT_AES_KEY": "short"})
+    assert not dataclasses.replace(ChannelSettings()).telegram_enabled
+
+
+# --- one customer across channels, and the whole stack ------------------------------------------------------
+
+def both_channels(settings: Settings, wechat_api: str, telegram_api: str) -> Settings:
+    from tests.helpers.fake_wechat import AES_KEY, APPID, SECRET, TOKEN
+
+    return dataclasses.replace(settings, channels=ChannelSettings(
+        wechat_appid=APPID, wechat_token=TOKEN, wechat_secret=SECRET, wechat_aes_key=AES_KEY,
+        wechat_api_base_url=wechat_api, telegram_bot_token=BOT_TOKEN, telegram_webhook_secret=WEBHOOK_SECRET,
+        telegram_api_base_url=telegram_api))
+
+
+async def test_customer_links_wechat_and_telegram_and_agents_see_one_history(
+    redis_url: str, redis_client: aioredis.Redis
+) -> None:
+    from bot.i18n import t
+    from bot.runtime import seed_demo
+    from tests.helpers.fake_wechat import WeChatServer, fake_wechat_api, fixture
+
+    await seed_demo(redis_url)
+    async with fake_wechat_api() as wx_api, fake_bot_api() as tg_api:
+        settings = both_channels(telegram_settings(redis_url, tg_api.base_url), wx_api.base_url, tg_api.base_url)
+        app = create_app(settings, run_pipeline=False)
+        app[appkeys.CHANNELS]["wechat"].passive.wait_s = 0.2
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        try:
+            async with aiohttp.ClientSession() as session:
+                tg = Rig(f"{settings.public_origin}/webhooks/telegram", app[appkeys.CHANNELS]["telegram"],
+                         tg_api, redis_client, session)
+                wx = WeChatServer(f"{settings.public_origin}/webhooks/wechat", session)
+                # A wrong guess is refused (and counted); the right digits link the chat to 张伟 (c1001).
+                assert await tg.post(update("message", update_id=41, text="/link DD20261104001 0000")) == 200
+                assert await tg.post(update("message", update_id=42, text="/link DD20261104001 5678")) == 200
+                status, body = await wx.deliver(fixture("text", openid="oZhangWei", msg_id="9101",
+                                                        content="绑定 DD20261104001 5678"))
+                assert wx.reply_text(body) == t("channels.link_done", "zh")
+                sent = await tg.sent_count(2)
+                assert sorted(m["text"] for m in sent) == sorted([t("channels.link_failed", "zh"),
+                                                                  t("channels.link_done", "zh")])
+                # From now on both channels write to the customer's one conversation.
+                assert await tg.post(update("message", update_id=43, text="where is my parcel?")) == 200
+                assert (await wx.deliver(fixture("text", openid="oZhangWei", msg_id="9102",
+                                                 content="我的订单到哪了")))[0] == 200
+                queued = await tg.queued()
+                assert {(m.channel, m.conversation_id, m.customer_id) for m in queued} == {
+                    ("telegram", "cust:c1001", "c1001"), ("wechat", "cust:c1001", "c1001")}
+                history = await ConversationStore(redis_client).transcript("cust:c1001")
+                customer_turns = [(e["channel"], e["text"]) for e in history if e["role"] == "customer"]
+                assert ("telegram", "where is my parcel?") in customer_turns
+                assert ("wechat", "我的订单到哪了") in customer_turns
+                # The phone digits are never kept in a transcript.
+                everything = json.dumps(await ConversationStore(redis_client).transcript(f"telegram:{EMMA}"))
+                assert "5678" not in everything and "0000" not in everything
+        finally:
+            await runner.cleanup()
+
+
+async def test_link_attempts_are_limited(redis_url: str, redis_client: aioredis.Redis) -> None:
+    from actions.backends.demo import DemoOrderBackend
+    from bot.customers import LinkOutcome, LinkRequest
+    from bot.runtime import seed_demo
+
+    await seed_demo(redis_url)
+    customers = Customers(redis_client, DemoOrderBackend(redis_client))
+    for _ in range(5):
+        assert (await customers.link("telegram", "1", LinkRequest("DD20261104001", "1234")))[0] \
+            is LinkOutcome.FAILED
+    assert (await customers.link("telegram", "1", LinkRequest("DD20261104001", "5678")))[0] is LinkOutcome.LOCKED
+    assert (await customers.link("telegram", "2", LinkRequest("DD20261104099", "5678")))[0] is LinkOutcome.FAILED
+
+
+@pytest.mark.stack
+async def test_full_stack_wechat_passive_answer_and_telegram_answer(stack_settings: Settings) -> None:
+    from tests.helpers.fake_wechat import WeChatServer, fake_wechat_api, fixture
+    from tests.helpers.gateway import running_gateway
+
+    async with fake_wechat_api() as wx_api, fake_bot_api() as tg_api:
+        settings = both_channels(stack_settings, wx_api.base_url, tg_api.base_url)
+        async with running_gateway(settings) as base_url, aiohttp.ClientSession() as session:
+            tg = Rig(f"{base_url}/webhooks/telegram", None, tg_api, None, session)  # type: ignore[arg-type]
+            assert await tg.post(update("message", update_id=51, text="which payment methods can I use")) == 200
+            sent = await tg.sent_count(1, timeout=60)
+            assert sent and sent[0]["chat"]["id"] == EMMA and "pay" in sent[0]["text"].lower()
+            wx = WeChatServer(f"{base_url}/webhooks/wechat", session)
+            status, body = await wx.deliver(fixture("text", openid="oStack", msg_id="9201", content="运费怎么算，满多少免邮"))
+            assert status == 200
+            answer = wx.reply_text(body)
+            assert answer, "the bot did not answer within the passive-reply window"
+            assert "运费" in answer or "免" in answer or "邮" in answer
