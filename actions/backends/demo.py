@@ -244,8 +244,7 @@ async def seed_demo(redis: aioredis.Redis, now: datetime | None = None) -> dict[
         notes=(
             TicketNote(opened, "open", "投诉已登记：退款迟迟未到账 / Complaint logged: refund not received"),
             TicketNote(now - timedelta(hours=5), "processing",
-                       "财务已确认退款，正在加急处理，预计 1 个工作日内到账 / Finance confirmed the refund and "
-                       "is expediting it; expected within 1 business day"),
+                       "财务已确认退款，正在加急处理，预计 1 个工作日内到账"),
         ),
     )
     await TicketStore(redis).put(ticket)
