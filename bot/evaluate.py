@@ -19,6 +19,7 @@ from bot.pipeline import Pipeline
 from bot.rasa_client import RasaClient, RasaTurn
 from bot.settings import Settings
 from bot.handoff.setup import create_manager
+from bot.hint3 import ORDER_TOPICS, read_hint3
 from bot.handoff.state import HandoffStore
 from bot.topics import topic_of
 from connectors.base import Channel
@@ -118,6 +119,9 @@ class Evaluator:
 
 
 def read_cases(path: Path) -> list[dict[str, Any]]:
+    """JSONL cases, or a HINT3 CSV (sentence,label) mapped to Kefu's labels (bot/hint3.py)."""
+    if path.suffix == ".csv":
+        return read_hint3(path)
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -130,15 +134,20 @@ def score(cases: Iterable[dict[str, Any]], predictions: Iterable[dict[str, Any]]
                 tally = counts.setdefault(label, [0, 0])
                 tally[0] += case[label] == predicted[label]
                 tally[1] += 1
-        if case.get("topic"):
+        wanted = [case["topic"]] if case.get("topic") else case.get("topic_any", [])
+        if wanted:
             tally = counts.setdefault("topic", [0, 0])
-            tally[0] += case["topic"] in predicted["topics"]
+            tally[0] += any(topic in predicted["topics"] for topic in wanted)
+            tally[1] += 1
+        if case.get("kept_off_orders"):
+            tally = counts.setdefault("kept_off_orders", [0, 0])
+            tally[0] += predicted["route"] == "bot" and not ORDER_TOPICS & set(predicted["topics"])
             tally[1] += 1
     return {label: (right, total) for label, (right, total) in counts.items()}
 
 
 def report(scores: dict[str, tuple[int, int]]) -> str:
-    lines = [f"{'label':<8} {'right':>6} {'total':>6} {'accuracy':>9}"]
+    lines = [f"{'label':<16} {'right':>6} {'total':>6} {'accuracy':>9}"]
     for label, (right, total) in scores.items():
-        lines.append(f"{label:<8} {right:>6} {total:>6} {right / total:>9.1%}")
+        lines.append(f"{label:<16} {right:>6} {total:>6} {right / total:>9.1%}")
     return "\n".join(lines)

@@ -59,7 +59,7 @@ def train(
     log.info("training %s: %s", model_name, " ".join(command))
     subprocess.run(command, cwd=PROJECT_ROOT, env=rasa_env(), check=True)
     log.info("trained %s in %.0f s", model.name, time.monotonic() - started)
-    for old in MODELS_DIR.glob(f"{name}-*.tar.gz"):
+    for old in MODELS_DIR.glob(f"{name}-{'?' * len(model_name.rsplit('-', 1)[1])}.tar.gz"):
         if old != model:
             old.unlink()
     return model
