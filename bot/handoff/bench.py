@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import math
 import secrets
 import statistics
 import time
@@ -30,12 +31,14 @@ TRIGGERS = (
     "my dog got sick after eating your treats",
 )
 TARGET_P99_S = 1.0
+# Triggers sent first and not counted: the first Rasa inference and script loads are a cold start.
+WARM_UP = 3
 
 
 def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile."""
     ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))
-    return ordered[index]
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 async def _measure(settings: Settings, count: int) -> list[float]:
@@ -58,8 +61,10 @@ async def _measure(settings: Settings, count: int) -> list[float]:
                 response.raise_for_status()
             async with http.ws_connect(f"{base}/console/ws", headers={"Origin": base}) as console:
                 await console.receive_json(timeout=10)  # the board
-                for number in range(count):
-                    latencies.append(await _one(http, console, base, TRIGGERS[number % len(TRIGGERS)]))
+                for number in range(WARM_UP + count):
+                    latency = await _one(http, console, base, TRIGGERS[number % len(TRIGGERS)])
+                    if number >= WARM_UP:
+                        latencies.append(latency)
     finally:
         await runner.cleanup()
     return latencies
@@ -84,7 +89,8 @@ def table(latencies: list[float]) -> str:
             ("p99", f"{percentile(latencies, 0.99) * 1000:.0f} ms"), ("max", f"{max(latencies) * 1000:.0f} ms"),
             ("mean", f"{statistics.mean(latencies) * 1000:.0f} ms")]
     width = max(len(name) for name, _ in rows)
-    lines = ["trigger message -> ticket on the agent's console websocket", f"{'metric':<{width}}  value"]
+    lines = [f"trigger message -> ticket on the agent's console websocket ({WARM_UP} warm-up triggers not counted)",
+             f"{'metric':<{width}}  value"]
     lines += [f"{name:<{width}}  {value}" for name, value in rows]
     verdict = "PASS" if percentile(latencies, 0.99) <= TARGET_P99_S else "FAIL"
     lines.append(f"target p99 <= {TARGET_P99_S:.0f} s: {verdict}")
