@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+import yaml
 import redis.asyncio as aioredis
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -16,16 +17,22 @@ from actions import runtime
 from actions.actions import KefuAction
 from actions.backends.demo import DemoOrderBackend, seed_demo
 from actions.settings import ActionSettings
+from bot.settings import PROJECT_ROOT
 from bot.tickets import TicketStore
 
 NOW = datetime(2026, 11, 4, 12, 0, tzinfo=timezone.utc)
 
-# The same patterns as data/nlu/regex.yml, so the tests see the entities Rasa's RegexEntityExtractor gives.
-ENTITY_PATTERNS = {
-    "order_id": re.compile(r"DD\d{8,14}", re.IGNORECASE),
-    "ticket_id": re.compile(r"T-\d{4,8}", re.IGNORECASE),
-    "phone": re.compile(r"(?<![\dA-Za-z-])1[3-9]\d{9}(?!\d)|(?<![\dA-Za-z-])\d{4}(?!\d)"),
-}
+def _regex_entities() -> dict[str, re.Pattern[str]]:
+    """The patterns of data/nlu/regex.yml, so the tests see the entities Rasa's RegexEntityExtractor gives."""
+    nlu = yaml.safe_load((PROJECT_ROOT / "data" / "nlu" / "regex.yml").read_text(encoding="utf-8"))["nlu"]
+    return {
+        block["regex"]: re.compile("|".join(line[2:] for line in block["examples"].splitlines() if line.strip()),
+                                   re.IGNORECASE)
+        for block in nlu
+    }
+
+
+ENTITY_PATTERNS = _regex_entities()
 ACTIONS: dict[str, type[KefuAction]] = {cls().name(): cls for cls in KefuAction.__subclasses__()}
 
 
