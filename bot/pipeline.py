@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -89,16 +90,29 @@ class Pipeline:
         """Process pending entries first (left by a crash), then new ones, while the lease holds."""
         consumer = f"shard-{shard}"
         next_id = "0"
+        # The lease is renewed in the background, so a long wait for Rasa cannot let another gateway
+        # take the shard and answer the same message twice.
+        keeper = asyncio.create_task(self._keep_lease(lease))
+        try:
+            while not keeper.done():
+                batches = await self.redis.xreadgroup(
+                    GROUP, consumer, {stream_key(shard): next_id}, count=20, block=2000
+                )
+                entries = batches[0][1] if batches else []
+                if next_id == "0" and not entries:
+                    next_id = ">"
+                    continue
+                for entry_id, fields in entries:
+                    await self._handle_entry(shard, entry_id, fields)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError, aioredis.ConnectionError, aioredis.TimeoutError):
+                await keeper
+
+    async def _keep_lease(self, lease: str) -> None:
+        """Renew the lease until it is lost (returns) or the drain ends (cancelled)."""
         while await self._renew(keys=[lease], args=[self.owner, LEASE_MS]):
-            batches = await self.redis.xreadgroup(
-                GROUP, consumer, {stream_key(shard): next_id}, count=20, block=2000
-            )
-            entries = batches[0][1] if batches else []
-            if next_id == "0" and not entries:
-                next_id = ">"
-                continue
-            for entry_id, fields in entries:
-                await self._handle_entry(shard, entry_id, fields)
+            await asyncio.sleep(LEASE_MS / 3000)
 
     async def _handle_entry(self, shard: int, entry_id: str, fields: Mapping[str, str]) -> None:
         done_key = f"kefu:done:{stream_key(shard)}:{entry_id}"
