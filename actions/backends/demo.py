@@ -225,7 +225,7 @@ def demo_orders(now: datetime) -> list[Order]:
 async def seed_demo(redis: aioredis.Redis, now: datetime | None = None) -> dict[str, Any]:
     """(Re)load the demo customers, orders and ticket T-100871, replacing whatever demo data was there."""
     now = now or datetime.now(timezone.utc)
-    stale = [key async for key in redis.scan_iter(match=f"{PREFIX}*")]
+    stale = [key async for key in redis.scan_iter(match=f"{PREFIX}*", count=1000)]
     if stale:
         await redis.delete(*stale)
     orders = demo_orders(now)
