@@ -1,4 +1,4 @@
-"""``python -m bot users add NAME --role agent|supervisor``: console accounts from the command line."""
+"""``python -m bot users add NAME --role agent|supervisor [--team safety]``: console accounts from the shell."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +9,7 @@ import sys
 import redis.asyncio as aioredis
 
 from bot.console.users import ROLES, UserError, UserStore
+from bot.handoff.teams import DEFAULT_TEAM
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -18,6 +19,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     add.add_argument("name")
     add.add_argument("--role", choices=ROLES, required=True)
     add.add_argument("--display-name", default="")
+    add.add_argument("--team", default=DEFAULT_TEAM, help=f"routing team, e.g. safety (default {DEFAULT_TEAM})")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(func=run)
 
@@ -44,10 +46,11 @@ def run(args: argparse.Namespace) -> int:
     async def add() -> str:
         client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
         try:
-            user = await UserStore(client).add(args.name, args.role, _password(args), args.display_name)
+            user = await UserStore(client).add(args.name, args.role, _password(args), args.display_name,
+                                               args.team)
         finally:
             await client.aclose()
-        return f"{user.name} ({user.role}) saved"
+        return f"{user.name} ({user.role}, team {user.team}) saved"
 
     try:
         print(asyncio.run(add()))

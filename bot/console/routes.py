@@ -22,6 +22,7 @@ from bot.console.sessions import COOKIE, CSRF_HEADER, SESSION_TTL_S, Session, Se
 from bot.console.users import UserStore
 from bot.handoff.manager import RESOLUTIONS, HandoffError, HandoffManager
 from bot.handoff.state import EVENTS_CHANNEL, ClaimRefused, Handoff
+from bot.handoff.teams import TEAM_NAME, online_teams, routed_to
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ def setup_console(app: web.Application) -> None:
         web.get("/console/static/{name}", static),
         web.get("/console/api/me", signed_in(me)),
         web.get("/console/api/queue", signed_in(queue)),
+        web.get("/console/api/directory", signed_in(directory)),
         web.get("/console/api/tickets/{ticket}", signed_in(ticket)),
         web.post("/console/api/presence", signed_in(presence)),
         web.post("/console/api/tickets/{ticket}/{action}", signed_in(act)),
@@ -150,20 +152,38 @@ async def logout(request: web.Request) -> web.StreamResponse:
 async def me(request: web.Request) -> web.StreamResponse:
     session: Session = request[SESSION]
     return web.json_response({"user": session.user.name, "display_name": session.user.display_name,
-                              "role": session.user.role, "csrf": session.csrf, "resolutions": list(RESOLUTIONS)})
+                              "role": session.user.role, "team": session.user.team, "csrf": session.csrf,
+                              "resolutions": list(RESOLUTIONS)})
 
 
-def _visible(handoff: Handoff, session: Session) -> bool:
-    """Supervisors see everything; agents the queue and what they hold."""
-    return session.user.supervisor or handoff.status == "waiting" or handoff.agent == session.user.name
+async def directory(request: web.Request) -> web.StreamResponse:
+    """Who and which teams a conversation can be transferred to."""
+    users: UserStore = request.app[USERS]
+    agents = [{"name": u.name, "display_name": u.display_name, "role": u.role, "team": u.team}
+              for u in await users.everyone()]
+    return web.json_response({"agents": agents, "teams": await users.teams()})
+
+
+def _visible(handoff: Handoff, session: Session, online: set[str]) -> bool:
+    """Supervisors see everything; agents what they hold and the waiting items routed to them (teams.py)."""
+    user = session.user
+    if user.supervisor or handoff.agent == user.name:
+        return True
+    return handoff.status == "waiting" and routed_to(handoff.team, user.team, online)
+
+
+async def _online(manager: HandoffManager) -> set[str]:
+    return online_teams(await manager.store.presence())
 
 
 async def _board(manager: HandoffManager, session: Session) -> dict[str, Any]:
-    active = [h for h in await manager.store.active() if _visible(h, session)]
+    presence = await manager.store.presence()
+    online = online_teams(presence)
+    active = [h for h in await manager.store.active() if _visible(h, session, online)]
     return {
         "queue": [h.summary() for h in active if h.status == "waiting"],
         "assigned": [h.summary() for h in active if h.status == "assigned"],
-        "presence": await manager.store.presence(),
+        "presence": presence,
     }
 
 
@@ -174,7 +194,7 @@ async def queue(request: web.Request) -> web.StreamResponse:
 async def ticket(request: web.Request) -> web.StreamResponse:
     manager = request.app[appkeys.HANDOFF]
     handoff = await manager.store.get(request.match_info["ticket"])
-    if handoff is None or not (_visible(handoff, request[SESSION]) or not handoff.active):
+    if handoff is None or not (_visible(handoff, request[SESSION], await _online(manager)) or not handoff.active):
         raise web.HTTPNotFound(text=json.dumps({"error": "not_found"}), content_type="application/json")
     return web.json_response(await manager.packet(handoff.ticket_id))
 
@@ -186,7 +206,7 @@ async def presence(request: web.Request) -> web.StreamResponse:
     if status not in ("online", "away"):
         raise web.HTTPBadRequest(text=json.dumps({"error": "status"}), content_type="application/json")
     manager = request.app[appkeys.HANDOFF]
-    await manager.store.set_presence(session.user.name, status, session.user.role)
+    await manager.store.set_presence(session.user.name, status, session.user.role, session.user.team)
     await manager.store.publish({"type": "presence", "agent": session.user.name, "status": status})
     return web.json_response({"ok": True})
 
@@ -210,7 +230,7 @@ def _text(body: dict[str, Any], field: str = "text") -> str:
 
 
 async def act(request: web.Request) -> web.StreamResponse:
-    """claim | reply | note | transfer | close | handback on one ticket."""
+    """claim | reply | note | transfer ({"to": agent} or {"team": team}) | close | handback on one ticket."""
     session: Session = request[SESSION]
     manager: HandoffManager = request.app[appkeys.HANDOFF]
     ticket_id, action = request.match_info["ticket"], request.match_info["action"]
@@ -218,11 +238,17 @@ async def act(request: web.Request) -> web.StreamResponse:
     body = await _body(request) if request.can_read_body else {}
     try:
         if action == "claim":
+            await _routed_here(manager, ticket_id, session)
             result: Any = (await manager.claim(ticket_id, user.name, user.display_name)).summary()
         elif action == "reply":
             result = (await manager.reply(ticket_id, user.name, _text(body), supervisor)).to_dict()
         elif action == "note":
             result = await manager.note(ticket_id, user.name, _text(body))
+        elif action == "transfer" and body.get("team") is not None:
+            team = str(body["team"])
+            if not TEAM_NAME.match(team) or team not in await request.app[USERS].teams():
+                raise HandoffError("no such team")
+            result = (await manager.transfer_to_team(ticket_id, user.name, team, supervisor)).summary()
         elif action == "transfer":
             target = await request.app[USERS].get(str(body.get("to") or ""))
             if target is None:
@@ -242,10 +268,30 @@ async def act(request: web.Request) -> web.StreamResponse:
     return web.json_response({"ok": True, "result": result})
 
 
+async def _routed_here(manager: HandoffManager, ticket_id: str, session: Session) -> None:
+    """A team's waiting item is only claimable by its members while one of them is online (teams.py)."""
+    handoff = await manager.store.get(ticket_id)
+    if handoff is None or session.user.supervisor:
+        return
+    if handoff.status == "waiting" and not routed_to(handoff.team, session.user.team, await _online(manager)):
+        raise web.HTTPConflict(text=json.dumps({"error": "team", "team": handoff.team, "ticket": ticket_id}),
+                               content_type="application/json")
+
+
 def _forwardable(event: dict[str, Any], session: Session, held: set[str]) -> bool:
     if event.get("type") in {"message", "note"}:
         return session.user.supervisor or event.get("ticket") in held
     return True
+
+
+async def _for_this_console(event: dict[str, Any], session: Session, manager: HandoffManager) -> dict[str, Any]:
+    """A queued item routed to another team (while one of its members is online) leaves this board instead."""
+    item = event.get("item") or {}
+    if event.get("type") != "queued" or session.user.supervisor or not item.get("team"):
+        return event
+    if routed_to(item["team"], session.user.team, await _online(manager)):
+        return event
+    return {"type": "routed", "ticket_id": item.get("ticket_id"), "team": item["team"]}
 
 
 async def socket(request: web.Request) -> web.StreamResponse:
@@ -262,7 +308,7 @@ async def socket(request: web.Request) -> web.StreamResponse:
     pubsub = manager.redis.pubsub()
     user = session.user
     await pubsub.subscribe(EVENTS_CHANNEL)
-    await manager.store.set_presence(user.name, "online", user.role)
+    await manager.store.set_presence(user.name, "online", user.role, user.team)
     await manager.store.publish({"type": "presence", "agent": user.name, "status": "online"})
     board = await _board(manager, session)
     held = {item["ticket_id"] for item in board["assigned"] if item["agent"] == user.name}
@@ -284,12 +330,12 @@ async def socket(request: web.Request) -> web.StreamResponse:
                 mine = data["type"] == "claimed" and item.get("agent") == user.name
                 (held.add if mine else held.discard)(item.get("ticket_id"))
             if _forwardable(data, session, held | waiting):
-                await ws.send_json(data)
+                await ws.send_json(await _for_this_console(data, session, manager))
 
     async def beat() -> None:
         while True:
             await asyncio.sleep(PRESENCE_BEAT_S)
-            await manager.store.set_presence(user.name, status["value"], user.role)
+            await manager.store.set_presence(user.name, status["value"], user.role, user.team)
 
     tasks = [asyncio.create_task(forward()), asyncio.create_task(beat())]
     try:
@@ -300,7 +346,7 @@ async def socket(request: web.Request) -> web.StreamResponse:
                 data = json.loads(frame.data)
                 if isinstance(data, dict) and data.get("type") == "presence" and data.get("status") in ("online", "away"):
                     status["value"] = data["status"]
-                    await manager.store.set_presence(user.name, status["value"], user.role)
+                    await manager.store.set_presence(user.name, status["value"], user.role, user.team)
                     await manager.store.publish({"type": "presence", "agent": user.name, "status": status["value"]})
     finally:
         for task in tasks:

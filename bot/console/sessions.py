@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from bot.console.users import User
+from bot.handoff.teams import DEFAULT_TEAM
 
 COOKIE = "kefu_console"
 CSRF_HEADER = "X-CSRF-Token"
@@ -37,6 +38,7 @@ class SessionStore:
         session = Session(token=secrets.token_urlsafe(32), user=user, csrf=secrets.token_urlsafe(32))
         await self.redis.hset(session_key(session.token), mapping={
             "name": user.name, "role": user.role, "display_name": user.display_name, "csrf": session.csrf,
+            "team": user.team,
         })
         await self.redis.expire(session_key(session.token), SESSION_TTL_S)
         return session
@@ -48,7 +50,8 @@ class SessionStore:
         if not raw:
             return None
         await self.redis.expire(session_key(token), SESSION_TTL_S)
-        user = User(name=raw["name"], role=raw["role"], display_name=raw["display_name"])
+        user = User(name=raw["name"], role=raw["role"], display_name=raw["display_name"],
+                    team=raw.get("team") or DEFAULT_TEAM)
         return Session(token=token, user=user, csrf=raw["csrf"])
 
     async def drop(self, token: str) -> None:

@@ -82,7 +82,7 @@ class ContextBuilder:
             "ticket": {
                 "id": handoff.ticket_id, "reason": handoff.reason, "priority": handoff.priority,
                 "status": ticket.status if ticket else "open", "handoff_status": handoff.status,
-                "agent": handoff.agent, "created_at": handoff.created_at,
+                "agent": handoff.agent, "team": handoff.team, "created_at": handoff.created_at,
                 "trigger": {"id": handoff.trigger_id, "text": handoff.trigger_text,
                             "channel": trigger.get("channel", handoff.channel), "ts": trigger.get("ts")},
                 "decision": decision.to_dict() if decision else None,

@@ -24,6 +24,7 @@ from bot.handoff.context import ContextBuilder, notes_subject
 from bot.handoff.decision import Decision, HandoffPolicy
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.state import ClaimRefused, Handoff, HandoffStore
+from bot.handoff.teams import team_for
 from bot.i18n import detect_language, has, normalise_lang, t
 from bot.messages import InboundMessage, OutboundMessage
 from bot.rasa_client import RasaClient, RasaTurn, RasaUnavailable
@@ -116,6 +117,7 @@ class HandoffManager:
             ticket_id=ticket.id, conversation_id=message.conversation_id, customer_id=message.customer_id or "",
             channel=message.channel, lang=lang, reason=decision.reason, priority=decision.priority,
             trigger_id=message.message_id, trigger_text=message.text, created_at=time.time(),
+            team=team_for(decision.reason),
         )
         packet = await self.context.build(handoff, decision, slots)
         await self.store.open(handoff, packet)
@@ -233,10 +235,20 @@ class HandoffManager:
         return note
 
     async def transfer(self, ticket_id: str, agent: str, to_agent: str, supervisor: bool = False) -> Handoff:
+        """To a named agent: they hold it now and see it live; the customer is told nothing new."""
         await self._held_by(ticket_id, agent, supervisor)
         handoff = await self.store.transfer(ticket_id, to_agent)
-        await self.store.publish({"type": "claimed", "item": handoff.summary()})
+        await self.store.publish({"type": "claimed", "item": handoff.summary(), "by": agent})
+        log.info("handoff %s: %s transferred it to %s", ticket_id, agent, to_agent)
         return handoff
+
+    async def transfer_to_team(self, ticket_id: str, agent: str, team: str, supervisor: bool = False) -> Handoff:
+        """Back into the queue, for ``team`` first (bot/handoff/teams.py); the customer is told nothing new."""
+        handoff = await self._held_by(ticket_id, agent, supervisor)
+        queued = await self.store.requeue(handoff, team, "" if supervisor else agent)
+        await self.store.publish({"type": "queued", "item": queued.summary(), "by": agent})
+        log.info("handoff %s: %s transferred it to team %s", ticket_id, agent, team)
+        return queued
 
     async def close(self, ticket_id: str, agent: str, resolution: str, supervisor: bool = False) -> Handoff:
         """Close with a resolution category; the customer is told, and the bot answers again afterwards."""

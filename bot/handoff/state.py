@@ -57,6 +57,18 @@ return 1
 """
 
 
+# Back into the queue for a team (a transfer to a team): only an active handoff, only by its holder unless ARGV[3]
+# is empty (a supervisor); the conversation stays held by people.
+_REQUEUE = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'waiting' and status ~= 'assigned' then return 0 end
+if ARGV[3] ~= '' and (status ~= 'assigned' or redis.call('HGET', KEYS[1], 'agent') ~= ARGV[3]) then return -1 end
+redis.call('HSET', KEYS[1], 'status', 'waiting', 'agent', '', 'claimed_at', '0', 'team', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+return 1
+"""
+
+
 @dataclass(frozen=True)
 class Handoff:
     """One conversation taken over by people: the ticket, why, where the customer is, and who holds it."""
@@ -76,6 +88,7 @@ class Handoff:
     claimed_at: float = 0.0
     finished_at: float = 0.0
     resolution: str = ""
+    team: str = ""  # whose queue it waits in first (bot/handoff/teams.py); "" = everyone's
 
     @property
     def active(self) -> bool:
@@ -107,6 +120,7 @@ class HandoffStore:
         self.redis = redis
         self._claim = redis.register_script(_CLAIM)
         self._finish = redis.register_script(_FINISH)
+        self._requeue = redis.register_script(_REQUEUE)
 
     async def open(self, handoff: Handoff, packet: dict[str, Any]) -> None:
         """Hold the conversation, queue the ticket and keep its context packet, in one transaction."""
@@ -168,6 +182,16 @@ class HandoffStore:
         await self.redis.hset(handoff_key(ticket_id), mapping={"agent": to_agent})
         return replace(handoff, agent=to_agent)
 
+    async def requeue(self, handoff: Handoff, team: str, agent: str = "") -> Handoff:
+        """Put it back in the queue for ``team`` (at its original place); ``agent`` must hold it unless empty."""
+        result = await self._requeue(
+            keys=[handoff_key(handoff.ticket_id), QUEUE_KEY],
+            args=[handoff.ticket_id, team, agent, queue_score(handoff.priority, handoff.created_at)],
+        )
+        if result != 1:
+            raise ClaimRefused(handoff.ticket_id)
+        return replace(handoff, status="waiting", agent="", claimed_at=0.0, team=team)
+
     async def finish(self, handoff: Handoff, status: str, resolution: str, agent: str = "") -> bool:
         """Close or return the handoff; False when it already was (or another agent holds it)."""
         result = await self._finish(
@@ -184,8 +208,9 @@ class HandoffStore:
     async def notes(self, subject: str) -> list[dict[str, Any]]:
         return [json.loads(raw) for raw in await self.redis.lrange(notes_key(subject), 0, -1)]
 
-    async def set_presence(self, agent: str, status: str, role: str) -> None:
-        await self.redis.hset(PRESENCE_KEY, agent, json.dumps({"status": status, "role": role, "seen": time.time()}))
+    async def set_presence(self, agent: str, status: str, role: str, team: str = "") -> None:
+        await self.redis.hset(PRESENCE_KEY, agent, json.dumps({"status": status, "role": role, "seen": time.time(),
+                                                               "team": team}))
 
     async def drop_presence(self, agent: str) -> None:
         await self.redis.hdel(PRESENCE_KEY, agent)

@@ -122,6 +122,7 @@ async def test_two_agents_claim_at_once_and_safety_is_urgent(open_gateway: Setti
         ticket = TICKET.search(told)[0]
         queued = await first.wait_for(lambda e: e["type"] == "queued")
         assert (queued["item"]["reason"], queued["item"]["priority"]) == ("safety", "urgent")
+        assert queued["item"]["team"] == "safety"  # no safety agent online: these general agents may take it
 
         results = await asyncio.gather(first.act(ticket, "claim"), second.act(ticket, "claim"))
         assert sorted(status for status, _ in results) == [200, 409]

@@ -11,14 +11,15 @@ import aiohttp
 import redis.asyncio as aioredis
 
 from bot.console.users import UserStore
+from bot.handoff.teams import DEFAULT_TEAM
 
 
-async def add_user(redis_url: str, name: str, role: str = "agent") -> str:
+async def add_user(redis_url: str, name: str, role: str = "agent", team: str = DEFAULT_TEAM) -> str:
     """Create an account; returns its password."""
     password = secrets.token_urlsafe(16)
     client = aioredis.Redis.from_url(redis_url, decode_responses=True)
     try:
-        await UserStore(client).add(name, role, password)
+        await UserStore(client).add(name, role, password, team=team)
     finally:
         await client.aclose()
     return password

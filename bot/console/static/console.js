@@ -40,7 +40,7 @@ function renderBoard() {
     row.dataset.ticket = item.ticket_id;
     row.append(el("span", item.ticket_id + " · " + item.reason + " · " + item.priority + " · " + item.channel
       + " · " + item.lang + " · waiting " + minutes(now - item.created_at)
-      + (item.agent ? " · " + item.agent : "")));
+      + (item.agent ? " · " + item.agent : "") + (item.team ? " · team " + item.team : "")));
     row.append(el("div", item.trigger_text, "preview"));
     row.addEventListener("click", () => openTicket(item.ticket_id));
     $(item.status === "waiting" ? "queue" : "assigned").append(row);
@@ -93,12 +93,16 @@ function renderOrder(order) {
 
 async function openTicket(ticketId) {
   const { status, data } = await api("/console/api/tickets/" + encodeURIComponent(ticketId));
-  if (status !== 200) return;
+  if (status !== 200) {  // e.g. transferred away: no longer ours to see
+    if (state.open === ticketId) { state.open = null; state.packet = null; $("view").hidden = true; }
+    return;
+  }
   state.open = ticketId; state.packet = data;
   $("view").hidden = false;
   const t = data.ticket;
   $("ticket-head").replaceChildren(
-    el("h2", t.id + " · " + t.reason + " · " + t.priority + " · " + t.handoff_status + (t.agent ? " · " + t.agent : "")),
+    el("h2", t.id + " · " + t.reason + " · " + t.priority + " · " + t.handoff_status + (t.agent ? " · " + t.agent : "")
+      + (t.team ? " · team " + t.team : "")),
     el("div", "customer " + (data.customer.customer_id || "anonymous") + " · " + data.customer.channel + " · " + data.customer.lang),
     el("div", "trigger: " + t.trigger.text, "trigger-text"));
   $("transcript").replaceChildren();
@@ -122,6 +126,13 @@ function onEvent(event) {
   } else if (event.type === "claimed") {
     if (state.me.role === "supervisor" || event.item.agent === state.me.user) state.items.set(event.item.ticket_id, event.item);
     else state.items.delete(event.item.ticket_id);
+    if (event.by && event.by !== state.me.user && event.item.agent === state.me.user) {
+      $("notice").textContent = event.item.ticket_id + " was transferred to you by " + event.by;
+    }
+  } else if (event.type === "routed") {
+    state.items.delete(event.ticket_id);  // waiting in another team's queue (one of its members is online)
+  } else if (event.type === "presence") {
+    refreshBoard();  // who is online decides which team items this board shows
   } else if (event.type === "finished") {
     state.items.delete(event.item.ticket_id);
   } else if (event.type === "message" && event.ticket === state.open) {
@@ -130,6 +141,39 @@ function onEvent(event) {
     $("notes").append(el("li", event.note.agent + ": " + event.note.text));
   }
   renderBoard();
+}
+
+async function refreshBoard() {
+  const { status, data } = await api("/console/api/queue");
+  if (status !== 200) return;
+  state.items.clear();
+  for (const item of [...data.queue, ...data.assigned]) state.items.set(item.ticket_id, item);
+  $("agents").textContent = Object.keys(data.presence).length + " online";
+  renderBoard();
+}
+
+async function loadTransferTargets() {
+  const { status, data } = await api("/console/api/directory");
+  if (status !== 200) return;
+  const option = (value, text) => { const o = el("option", text); o.value = value; return o; };
+  const teams = el("optgroup"); teams.label = "Team (back to its queue)";
+  teams.append(...data.teams.map((team) => option("team:" + team, team)));
+  const agents = el("optgroup"); agents.label = "Agent";
+  agents.append(...data.agents.filter((a) => a.name !== state.me.user)
+    .map((a) => option("agent:" + a.name, a.display_name + " (" + a.team + ")")));
+  $("transfer-to").replaceChildren(option("", "transfer to…"), teams, agents);
+}
+
+async function transfer() {
+  const [kind, name] = $("transfer-to").value.split(/:(.*)/s);
+  if (!state.open || !name) return;
+  const ticketId = state.open;
+  const { status, data } = await api("/console/api/tickets/" + encodeURIComponent(ticketId) + "/transfer",
+    kind === "team" ? { team: name } : { to: name });
+  if (status !== 200) { alert(data.error === "taken" ? "You no longer hold this conversation." : data.error); return; }
+  $("notice").textContent = ticketId + " transferred to " + (kind === "team" ? "team " : "") + name;
+  $("transfer-to").value = "";
+  await openTicket(ticketId);
 }
 
 function connect() {
@@ -144,20 +188,25 @@ function connect() {
 async function act(action, body) {
   if (!state.open) return;
   const { status, data } = await api("/console/api/tickets/" + encodeURIComponent(state.open) + "/" + action, body || {});
-  if (status !== 200) { alert(data.error === "taken" ? "Another agent already took this conversation." : data.error); }
+  if (status !== 200) {
+    alert(data.error === "taken" ? "Another agent already took this conversation."
+      : data.error === "team" ? "This conversation waits for the " + data.team + " team." : data.error);
+  }
   await openTicket(state.open);
 }
 
 async function start() {
   const { data } = await api("/console/api/me");
   state.me = data; state.csrf = data.csrf;
-  $("me").textContent = data.display_name + " (" + data.role + ")";
+  $("me").textContent = data.display_name + " (" + data.role + ", " + data.team + ")";
   $("resolution").replaceChildren(...data.resolutions.map((r) => { const o = el("option", r); o.value = r; return o; }));
   for (const text of CANNED) { const o = el("option", text); o.value = text; $("canned").append(o); }
   $("canned").onchange = () => { if ($("canned").value) $("reply").value = $("canned").value; };
   $("claim").onclick = () => act("claim");
   $("close").onclick = () => act("close", { resolution: $("resolution").value });
   $("handback").onclick = () => act("handback");
+  $("transfer").onclick = transfer;
+  await loadTransferTargets();
   $("reply-form").onsubmit = async (e) => { e.preventDefault(); const text = $("reply").value; if (!text.trim()) return;
     $("reply").value = ""; await act("reply", { text }); };
   $("note-form").onsubmit = async (e) => { e.preventDefault(); const text = $("note").value; if (!text.trim()) return;
