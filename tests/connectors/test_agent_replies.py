@@ -69,7 +69,7 @@ async def take_over_and_reply(gw: Gateway, complain: Callable[[], Awaitable[None
 
 
 async def until_stored(agent: Agent, ticket: str, reply: str) -> None:
-    """The console shows the reply in the ticket's transcript, as an agent turn with no delivery problem."""
+    """The console shows the reply live, as the agent's turn on this ticket."""
     seen = await agent.wait_for(lambda e: e["type"] == "message" and e["entry"]["text"] == reply)
     assert seen["ticket"] == ticket and seen["entry"]["role"] == "agent"
 
