@@ -145,10 +145,8 @@ class Pipeline:
         if turn.slots.get("lang"):
             await self.conversations.set_language(message.conversation_id, str(turn.slots["lang"]))
         if self.handoff is not None:
-            _, takeover = await self.handoff.after(message, turn)
-            if takeover:  # a person takes over: the takeover messages replace the bot's replies
-                for notice in takeover:
-                    await self.deliver(message.channel, notice)
+            decision = await self.handoff.after(message, turn)
+            if decision.handoff:  # a person takes over; the customer was told, the bot's replies are dropped
                 return turn
         for reply in turn.replies:
             await self.deliver(message.channel, OutboundMessage(

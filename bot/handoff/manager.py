@@ -92,20 +92,20 @@ class HandoffManager:
             ))
         return True
 
-    async def after(self, message: InboundMessage, turn: RasaTurn) -> tuple[Decision, list[OutboundMessage]]:
-        """Decide on this turn; on a handoff, the takeover messages replace the bot's replies."""
+    async def after(self, message: InboundMessage, turn: RasaTurn) -> Decision:
+        """Decide on this turn; on a handoff the customer has been told (the bot's replies are dropped)."""
         history = [
             entry for entry in await self.conversations.transcript(message.conversation_id, limit=40)
             if entry["role"] == "customer" and entry["id"] != message.message_id
         ]
         decision = self.policy.decide(message.text, turn.understanding, history)
-        if not decision.handoff:
-            return decision, []
-        return decision, await self.open(message, decision, turn.slots)
+        if decision.handoff:
+            await self.open(message, decision, turn.slots)
+        return decision
 
     # -- opening a handoff ---------------------------------------------------------------------------
 
-    async def open(self, message: InboundMessage, decision: Decision, slots: dict[str, Any]) -> list[OutboundMessage]:
+    async def open(self, message: InboundMessage, decision: Decision, slots: dict[str, Any]) -> None:
         assert decision.reason is not None and decision.priority is not None
         record = await self.conversations.record(message.conversation_id)
         lang = normalise_lang(detect_language(message.text) or slots.get("lang") or record.get("lang"))
@@ -121,13 +121,16 @@ class HandoffManager:
         )
         packet = await self.context.build(handoff, decision, slots)
         await self.store.open(handoff, packet)
+        # The customer hears about the takeover before any agent can claim it, so an agent's greeting
+        # never arrives ahead of the ticket number.
+        for notice in await self._announcement(handoff):
+            await self.deliver(message.channel, notice)
         await self.store.publish({"type": "queued", "item": handoff.summary()})
         log.info("handoff %s: %s (%s) via %s, %s", ticket.id, decision.reason, decision.source,
                  message.channel, message.conversation_id)
         await self._pause(message.conversation_id)
         if self.settings.webhook_url and self.http is not None:
             self._spawn(self._post_webhook(packet))
-        return await self._announcement(handoff)
 
     async def _announcement(self, handoff: Handoff) -> list[OutboundMessage]:
         lang, now = handoff.lang, datetime.now(timezone.utc)
