@@ -150,7 +150,9 @@ class HandoffManager:
         else:
             minutes = max(1, math.ceil(position / agents) * self.settings.minutes_per_case)
             texts.append(t("takeover.wait", lang, position=position, agents=agents, minutes=minutes))
-        return [OutboundMessage(conversation_id=handoff.conversation_id, text=text, role="system") for text in texts]
+        # One message: it goes out before agents see the ticket, and rate-limited channels (Telegram's
+        # one message a second per chat) would hold a ticket back by a second for each extra message.
+        return [OutboundMessage(conversation_id=handoff.conversation_id, text="\n\n".join(texts), role="system")]
 
     async def _pause(self, conversation_id: str) -> None:
         # The gateway's own state already keeps Rasa out; the pause keeps Rasa's tracker honest too.
