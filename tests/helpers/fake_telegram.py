@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.stack import free_port
+from tests.helpers.loopback import serving
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "telegram"
 BOT_TOKEN = "7700000001:AAFakeTokenForKefuTests_abcdefghijk"
@@ -131,12 +131,6 @@ def _ok(result: Any) -> web.Response:
 @asynccontextmanager
 async def fake_bot_api() -> AsyncIterator[FakeBotApi]:
     fake = FakeBotApi()
-    runner = web.AppRunner(fake.app(), access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    fake.base_url = f"http://127.0.0.1:{port}/bot"
-    try:
+    async with serving(fake.app()) as origin:
+        fake.base_url = f"{origin}/bot"
         yield fake
-    finally:
-        await runner.cleanup()

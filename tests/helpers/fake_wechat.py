@@ -18,7 +18,7 @@ from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
-from bot.stack import free_port
+from tests.helpers.loopback import serving
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "wechat"
 APPID = "wx5f6a1c2b3d4e5f60"
@@ -82,15 +82,9 @@ class FakeWeChatApi:
 @asynccontextmanager
 async def fake_wechat_api() -> AsyncIterator[FakeWeChatApi]:
     fake = FakeWeChatApi()
-    runner = web.AppRunner(fake.app(), access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    fake.base_url = f"http://127.0.0.1:{port}/cgi-bin/"
-    try:
+    async with serving(fake.app()) as origin:
+        fake.base_url = f"{origin}/cgi-bin/"
         yield fake
-    finally:
-        await runner.cleanup()
 
 
 @dataclass

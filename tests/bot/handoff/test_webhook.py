@@ -11,8 +11,8 @@ from aiohttp import web
 
 from bot.handoff.settings import HandoffSettings
 from bot.settings import Settings
-from bot.stack import free_port
 from tests.helpers.gateway import chat, running_gateway
+from tests.helpers.loopback import serving
 
 pytestmark = pytest.mark.stack
 
@@ -26,20 +26,14 @@ async def test_handoff_posts_the_context_packet(stack_settings: Settings) -> Non
 
     app = web.Application()
     app.router.add_post("/tickets", helpdesk)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    handoff = HandoffSettings(opens=time(0, 0), closes=time(23, 59, 59, 999999),
-                              webhook_url=f"http://127.0.0.1:{port}/tickets", webhook_token="helpdesk-secret")
-    settings = dataclasses.replace(stack_settings, handoff=handoff)
-    try:
+    async with serving(app) as origin:
+        handoff = HandoffSettings(opens=time(0, 0), closes=time(23, 59, 59, 999999),
+                                  webhook_url=f"{origin}/tickets", webhook_token="helpdesk-secret")
+        settings = dataclasses.replace(stack_settings, handoff=handoff)
         async with running_gateway(settings), chat(settings.public_origin, customer_id="c1001",
                                                    secret=settings.identity_secret) as customer:
             await customer.ask("我要投诉,你们的快递员把我的包裹扔在门口就走了,东西都摔坏了")
             authorization, packet = await asyncio.wait_for(received.get(), 30)
-    finally:
-        await runner.cleanup()
     assert authorization == "Bearer helpdesk-secret"
     assert packet["ticket"]["id"].startswith("T-")
     assert packet["ticket"]["reason"] == "complaint"
