@@ -26,7 +26,7 @@ class Identity:
 
     @classmethod
     def from_metadata(cls, metadata: dict[str, Any] | None, sender_id: str,
-                      verified_orders: list[str] | None = None) -> "Identity":
+                      verified_orders: list[str] | None = None) -> Identity:
         """Read metadata defensively: anything missing or odd means an anonymous web visitor."""
         metadata = metadata if isinstance(metadata, dict) else {}
         customer_id = metadata.get("customer_id")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 
@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Services:
     clock: Callable[[], datetime] = field(default=utc_now)
 
     @classmethod
-    def from_settings(cls, settings: ActionSettings) -> "Services":
+    def from_settings(cls, settings: ActionSettings) -> Services:
         redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
         return cls(settings=settings, redis=redis, backend=create_backend(settings, redis),
                    tickets=TicketStore(redis))

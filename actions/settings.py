@@ -30,7 +30,7 @@ class ActionSettings:
         return ZoneInfo(self.timezone)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "ActionSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ActionSettings:
         env = os.environ if env is None else env
 
         def get(name: str, default: str = "") -> str:

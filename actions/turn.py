@@ -14,7 +14,6 @@ from actions.runtime import Services
 from bot.i18n import DEFAULT_LANG, detect_language, has, t
 
 
-
 @dataclass
 class Reply:
     text: str
@@ -39,7 +38,7 @@ class Turn:
     slot_changes: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_tracker(cls, tracker: Tracker, services: Services) -> "Turn":
+    def from_tracker(cls, tracker: Tracker, services: Services) -> Turn:
         message = tracker.latest_message or {}
         text = str(message.get("text") or "")
         entities: dict[str, list[str]] = {}

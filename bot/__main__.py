@@ -1,10 +1,9 @@
-"""``python -m bot``: Kefu's command line (run, setup, train, seed-demo, eval)."""
+"""``python -m bot``: Kefu's command line (run, worker, setup, train, seed-demo, eval, users, bench, telegram)."""
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from pathlib import Path
 
@@ -12,9 +11,19 @@ from bot.logs import configure_logging
 
 
 def _run(args: argparse.Namespace) -> int:
+    from bot import eventloop
     from bot.server import serve
 
-    asyncio.run(serve())
+    eventloop.run(serve())
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from bot import eventloop
+    from bot.runtime import settings_from_env
+    from bot.worker import work
+
+    eventloop.run(work(settings_from_env()))
     return 0
 
 
@@ -56,7 +65,7 @@ def _eval(args: argparse.Namespace) -> int:
     settings = on_free_ports(settings_from_env())
 
     async def play() -> list[dict]:
-        async with running_stack(settings):
+        async with running_stack(settings, scratch=True):
             return await Evaluator(settings, args.customer, args.concurrency).run(cases)
 
     predictions = asyncio.run(play())
@@ -99,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="start Redis, Rasa, the action server and the gateway").set_defaults(func=_run)
+    commands.add_parser("worker", help="run one pipeline worker against an existing stack (REDIS_URL, "
+                                       "KEFU_RASA_URL)").set_defaults(func=_worker)
     commands.add_parser("setup", help="dev secrets and a trained model").set_defaults(func=_setup)
     train = commands.add_parser("train", help="train the Rasa model if its inputs changed")
     train.add_argument("--force", action="store_true", help="train even when the model is up to date")

@@ -4,7 +4,8 @@ A WeChat openid or a Telegram chat starts as its own conversation (``wechat:<ope
 ``绑定 DD20261104001 5678`` (or ``/link DD20261104001 5678``: order id plus the last 4 digits of its phone),
 the user is linked to the order's customer and every later message goes to ``cust:<customer_id>``: the bot
 and the agents see one history and one ticket list, whichever channel the customer writes on.
-The conversation also remembers each channel's address, so a reply (the bot's or an agent's) finds its way back.
+The conversation also remembers each channel's address, so a reply (the bot's or an agent's) finds its way
+back. What the user wrote before linking is merged into the customer's conversation (bot/history_merge.py).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import redis.asyncio as aioredis
 
 from actions.backends.base import BackendUnavailable, OrderBackend, OrderNotFound
 from actions.identity import phone_matches
+from bot.history_merge import HistoryMerge
 from bot.identity import customer_conversation
 
 log = logging.getLogger(__name__)
@@ -67,11 +69,11 @@ def channel_conversation(channel: str, user_id: str) -> str:
     return f"{channel}:{user_id}"
 
 
-def _link_key(channel: str, user_id: str) -> str:
+def link_key(channel: str, user_id: str) -> str:
     return f"kefu:link:{channel}:{user_id}"
 
 
-def _address_key(conversation_id: str) -> str:
+def address_key(conversation_id: str) -> str:
     return f"kefu:addr:{conversation_id}"
 
 
@@ -86,28 +88,35 @@ class Customers:
         self.redis = redis
         self.orders = orders
 
-    async def resolve(self, channel: str, user_id: str) -> ChannelUser:
-        """Who is writing, and remember how to reach them on this channel."""
-        customer_id = await self.redis.get(_link_key(channel, user_id))
+    @staticmethod
+    def user(channel: str, user_id: str, customer_id: str | None) -> ChannelUser:
+        """The channel user, given what ``link_key`` holds (for callers that batch that read with their own)."""
         conversation_id = customer_conversation(customer_id) if customer_id else channel_conversation(channel, user_id)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hset(_address_key(conversation_id), channel, user_id)
-            pipe.expire(_address_key(conversation_id), ADDRESS_TTL_S)
-            await pipe.execute()
         return ChannelUser(channel, user_id, conversation_id, customer_id)
+
+    async def resolve(self, channel: str, user_id: str) -> ChannelUser:
+        """Who is writing, and remember how to reach them on this channel (the inbox also does, per message)."""
+        user = self.user(channel, user_id, await self.redis.get(link_key(channel, user_id)))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(address_key(user.conversation_id), channel, user_id)
+            pipe.expire(address_key(user.conversation_id), ADDRESS_TTL_S)
+            await pipe.execute()
+        return user
 
     async def address(self, conversation_id: str, channel: str) -> str | None:
         """The channel user id a reply to this conversation goes to on this channel."""
-        return await self.redis.hget(_address_key(conversation_id), channel)
+        return await self.redis.hget(address_key(conversation_id), channel)
 
     async def customer_of(self, channel: str, user_id: str) -> str | None:
-        return await self.redis.get(_link_key(channel, user_id))
+        return await self.redis.get(link_key(channel, user_id))
 
     async def link(self, channel: str, user_id: str, request: LinkRequest) -> tuple[LinkOutcome, str | None]:
         """Link the user to the customer who placed the order, if the phone digits match.
 
         Failures are counted per channel user: after MAX_LINK_FAILURES in an hour the user is locked out,
-        so the 10,000 possible digits cannot be tried one by one.
+        so the 10,000 possible digits cannot be tried one by one. Once linked, the user's pre-link
+        conversation (transcript, an open handoff and its ticket) is merged into the customer's; linking again
+        only sweeps in what reached the old conversation since.
         """
         failures_key = _failures_key(channel, user_id)
         if int(await self.redis.get(failures_key) or 0) >= MAX_LINK_FAILURES:
@@ -127,7 +136,15 @@ class Customers:
                 pipe.expire(failures_key, LINK_FAILURE_WINDOW_S)
                 await pipe.execute()
             return LinkOutcome.FAILED, None
-        await self.redis.set(_link_key(channel, user_id), order.customer_id)
-        await self.redis.delete(failures_key)
+        # Link first, then merge: from here on new messages go to the customer's conversation, so the merge
+        # leaves behind at most what was in flight (a reply to it sweeps that in: add_reply).
+        target = customer_conversation(order.customer_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(link_key(channel, user_id), order.customer_id)
+            pipe.delete(failures_key)
+            pipe.hset(address_key(target), channel, user_id)  # replies to the merged history reach this user
+            pipe.expire(address_key(target), ADDRESS_TTL_S)
+            await pipe.execute()
+        await HistoryMerge(self.redis).merge(channel_conversation(channel, user_id), order.customer_id)
         log.info("linked %s user %s to customer %s", channel, user_id, order.customer_id)
         return LinkOutcome.LINKED, order.customer_id

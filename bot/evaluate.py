@@ -12,15 +12,14 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
-from bot.conversations import ConversationStore
+from bot.handoff.setup import create_manager
+from bot.handoff.state import HandoffStore
+from bot.hint3 import ORDER_TOPICS, read_hint3
 from bot.inbox import Inbox
 from bot.messages import InboundMessage, OutboundMessage
 from bot.pipeline import Pipeline
 from bot.rasa_client import RasaClient, RasaTurn
 from bot.settings import Settings
-from bot.handoff.setup import create_manager
-from bot.hint3 import ORDER_TOPICS, read_hint3
-from bot.handoff.state import HandoffStore
 from bot.topics import topic_of
 from connectors.base import Channel
 

@@ -35,7 +35,7 @@ class InboundMessage:
         return json.dumps(asdict(self), ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, raw: str) -> "InboundMessage":
+    def from_json(cls, raw: str) -> InboundMessage:
         return cls(**json.loads(raw))
 
 

@@ -45,13 +45,30 @@ async def seed_demo(redis_url: str) -> dict:
         await client.aclose()
 
 
+async def empty_database(redis_url: str) -> None:
+    """Empty the eval/bench database; refuses any other, so live conversations can never be wiped."""
+    if urlparse(redis_url).path != f"/{EVAL_REDIS_DB}":
+        raise ValueError(f"only the scratch database {EVAL_REDIS_DB} is ever emptied, not {redis_url}")
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+
+
 @asynccontextmanager
-async def running_stack(settings: Settings, *, seed: bool = True) -> AsyncIterator[Stack]:
-    """Redis (when needed), the action server and Rasa with an up-to-date model, ready to answer."""
+async def running_stack(settings: Settings, *, seed: bool = True, scratch: bool = False) -> AsyncIterator[Stack]:
+    """Redis (when needed), the action server and Rasa with an up-to-date model, ready to answer.
+
+    ``scratch`` empties the Redis database first: for eval and benches on their own database (DB 15), so
+    messages an interrupted run left queued cannot hold up or be counted in this one.
+    """
     model = train()
     stack = Stack(settings, model)
     try:
         stack.start()
+        if scratch:
+            await empty_database(settings.redis_url)
         await stack.wait_ready()
         if seed:
             summary = await seed_demo(settings.redis_url)

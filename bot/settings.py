@@ -47,6 +47,13 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     max_message_chars: int = 2000
     shards: int = 16
+    # Gateway processes sharing the port, and pipeline processes beside them (bot/processes.py); 0 workers
+    # runs the pipeline inside the gateways' own event loops.
+    gateways: int = 2
+    pipeline_workers: int = 1
+    # How much lower the CPU priority of the answering processes (workers, Rasa, action server) is than the
+    # gateway's: under load, taking a message in (WeChat's and Telegram's deadlines) goes before answering it.
+    background_nice: int = 10
     rasa_timeout_s: float = 30.0
     project_root: Path = field(default=PROJECT_ROOT)
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
@@ -54,7 +61,7 @@ class Settings:
     channels: ChannelSettings = field(default_factory=ChannelSettings)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         origins = tuple(o.strip().rstrip("/") for o in env.get("KEFU_ALLOWED_ORIGINS", "").split(",") if o.strip())
         return cls(
@@ -68,6 +75,9 @@ class Settings:
             allowed_origins=origins,
             max_message_chars=_int(env, "KEFU_MAX_MESSAGE_CHARS", 2000),
             shards=_int(env, "KEFU_SHARDS", 16),
+            gateways=max(1, _int(env, "KEFU_GATEWAYS", 2)),
+            pipeline_workers=max(0, _int(env, "KEFU_PIPELINE_WORKERS", 1)),
+            background_nice=_int(env, "KEFU_BACKGROUND_NICE", 10),
             handoff=HandoffSettings.from_env(env),
             channels=ChannelSettings.from_env(env),
         )

@@ -85,9 +85,11 @@ class Stack:
     def rasa_port(self) -> int:
         return urlparse(self.settings.rasa_url).port or 5005
 
-    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
+    def _spawn(self, name: str, command: list[str], env: dict[str, str], nice: int = 0) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_file = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
+        if nice:
+            command = ["nice", "-n", str(nice), *command]
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
         self.processes.append((name, process))
         log.info("started %s (pid %s), log in %s", name, process.pid, log_file.name)
@@ -119,12 +121,13 @@ class Stack:
             "KEFU_ACTIONS_PORT": str(self.settings.actions_port),
         }
         actions = self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-                                          "--port", str(self.settings.actions_port)], env)
+                                          "--port", str(self.settings.actions_port)], env,
+                              self.settings.background_nice)
         rasa = self._spawn("rasa", [
             str(RASA_BIN), "run", "--enable-api", "--auth-token", self.settings.rasa_token,
             "-i", "127.0.0.1", "-p", str(self.rasa_port), "--model", str(self.model),
             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-        ], rasa_env() | env)
+        ], rasa_env() | env, self.settings.background_nice)
         if not wait_for_port(self.settings.actions_port, 60, actions):
             raise StackError(f"the action server did not start; see {self.log_dir / 'actions.log'}")
         if not wait_for_port(self.rasa_port, 300, rasa):

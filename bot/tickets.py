@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
+from redis.exceptions import WatchError
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ def customer_tickets_key(customer_id: str) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class Ticket:
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, raw: str | bytes) -> "Ticket":
+    def from_json(cls, raw: str | bytes) -> Ticket:
         data = json.loads(raw)
         data["created_at"] = datetime.fromisoformat(data["created_at"])
         data["updated_at"] = datetime.fromisoformat(data["updated_at"])
@@ -140,6 +141,28 @@ class TicketStore:
             return None
         first = ids[0]
         return await self.get(first.decode() if isinstance(first, bytes) else first)
+
+    async def adopt(self, ticket_id: str, customer_id: str, conversation_id: str) -> Ticket | None:
+        """A ticket opened before its channel user was linked becomes the customer's: listed with their
+        tickets, looked up from any of their channels. None for an unknown id; running it again changes
+        nothing."""
+        key = ticket_key(ticket_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)  # a status update between the read and the write is not lost
+                    raw = await pipe.get(key)
+                    if not raw:
+                        return None
+                    ticket = replace(Ticket.from_json(raw), customer_id=customer_id,
+                                     conversation_id=conversation_id)
+                    pipe.multi()
+                    pipe.set(key, ticket.to_json())
+                    pipe.zadd(customer_tickets_key(customer_id), {ticket.id: ticket.created_at.timestamp()})
+                    await pipe.execute()
+                    return ticket
+                except WatchError:
+                    continue
 
     async def update_status(self, ticket_id: str, status: str, note: str) -> Ticket:
         """Move a ticket on and record why; raises TicketNotFound for an unknown id, ValueError for a bad status."""

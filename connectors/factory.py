@@ -32,7 +32,7 @@ def messaging_channels(
         channels.append(WeChatChannel(
             redis=redis, inbox=inbox, conversations=conversations, customers=customers,
             verifier=WeChatVerifier(config.wechat_token, config.wechat_appid, config.wechat_aes_keys),
-            api=api, max_message_chars=settings.max_message_chars,
+            api=api, max_message_chars=settings.max_message_chars, wait_s=config.wechat_passive_wait_s,
         ))
     if config.telegram_enabled:
         from connectors.telegram import TelegramChannel, make_bot

@@ -2,8 +2,9 @@
 
 A webhook update is checked (secret token in constant time, JSON content), turned into a PTB ``Update`` and
 persisted through the inbox before Telegram gets its 200; ``update_id`` deduplicates redeliveries, whatever
-order they come in. Replies go out through PTB's Bot within Telegram's limits; buttons become an inline
-keyboard whose presses come back as callback queries carrying the button's payload.
+order they come in. Replies go out through PTB's Bot within Telegram's limits, a long one as several messages
+in order; buttons become an inline keyboard (on the last of them) whose presses come back as callback queries
+carrying the button's payload.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import hmac
 import json
 import logging
 import warnings
+from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
@@ -29,6 +31,7 @@ from bot.inbox import Inbox
 from bot.messages import InboundMessage, OutboundMessage
 from connectors.base import Channel
 from connectors.telegram_limits import TelegramLimiter
+from connectors.telegram_text import split_message
 from connectors.webchat import BUTTON_PAYLOAD
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,14 @@ def _retry_after_s(error: RetryAfter) -> float:
 
 def _never_reached_telegram(error: TelegramError) -> bool:
     return isinstance(error.__cause__, NOT_SENT)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """Why a part was not delivered; ``may_have_arrived`` when Telegram may have it all the same."""
+
+    reason: str
+    may_have_arrived: bool = False
 
 
 class TelegramChannel(Channel):
@@ -218,35 +229,46 @@ class TelegramChannel(Channel):
         if chat_id is None:
             await self._undelivered(conversation_id, message, "no_telegram_chat")
             return
-        # One attempt per message id, across processes: a redelivered reply is never sent twice.
-        if not await self.redis.set(f"kefu:tg:sent:{message.message_id}", "1", nx=True, ex=SENT_TTL_S):
-            return
+        parts = split_message(message.text)
+        for index, text in enumerate(parts):
+            last = index == len(parts) - 1
+            failure = await self._send_part(chat_id, f"{message.message_id}:{index}", text,
+                                            keyboard if last else None)
+            if failure is None:
+                continue
+            part = f" (part {index + 1}/{len(parts)})" if len(parts) > 1 else ""
+            await self._undelivered(conversation_id, message, failure.reason + part)
+            if not failure.may_have_arrived:  # the next parts would arrive with a gap before them
+                return
+
+    async def _send_part(self, chat_id: str, part_id: str, text: str,
+                         keyboard: InlineKeyboardMarkup | None) -> _Failure | None:
+        """Send one message within the limits; None once sent, or when this part was attempted before."""
+        # One attempt per part, across processes: a redelivered reply never sends a part twice.
+        if not await self.redis.set(f"kefu:tg:sent:{part_id}", "1", nx=True, ex=SENT_TTL_S):
+            return None
         for attempt in range(MAX_ATTEMPTS):
             await self.limiter.wait(chat_id)
             try:
-                await self.bot.send_message(chat_id, message.text, reply_markup=keyboard)
-                return
+                await self.bot.send_message(chat_id, text, reply_markup=keyboard)
+                return None
             except RetryAfter as error:
                 seconds = _retry_after_s(error)
                 log.warning("telegram: 429, retrying after %ss", seconds)
                 await self.limiter.pause(seconds)
             except Forbidden:
-                await self._undelivered(conversation_id, message, "blocked_by_user")
-                return
+                return _Failure("blocked_by_user")
             except BadRequest as error:
-                await self._undelivered(conversation_id, message, f"bad_request: {error.message}"[:200])
-                return
+                return _Failure(f"bad_request: {error.message}"[:200])
             except NetworkError as error:  # TimedOut included
                 if not _never_reached_telegram(error):
                     # Telegram may have it already and has no idempotency key: better once than twice.
-                    await self._undelivered(conversation_id, message, "uncertain_timeout"
-                                            if isinstance(error, TimedOut) else "uncertain_network")
-                    return
+                    return _Failure("uncertain_timeout" if isinstance(error, TimedOut) else "uncertain_network",
+                                    may_have_arrived=True)
                 await asyncio.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
             except TelegramError as error:
-                await self._undelivered(conversation_id, message, f"telegram_error: {error.message}"[:200])
-                return
-        await self._undelivered(conversation_id, message, "unreachable")
+                return _Failure(f"telegram_error: {error.message}"[:200])
+        return _Failure("unreachable")
 
     async def _undelivered(self, conversation_id: str, message: OutboundMessage, reason: str) -> None:
         log.warning("telegram: reply %s on %s kept undelivered: %s", message.message_id, conversation_id, reason)

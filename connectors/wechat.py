@@ -18,7 +18,7 @@ from aiohttp import web
 from wechatpy.messages import BaseMessage
 
 from bot.conversations import ConversationStore
-from bot.customers import ChannelUser, Customers, LinkRequest, parse_link_command
+from bot.customers import ChannelUser, Customers, LinkRequest, link_key, parse_link_command
 from bot.i18n import detect_language, t
 from bot.inbox import Inbox
 from bot.messages import InboundMessage, OutboundMessage
@@ -179,11 +179,9 @@ class WeChatChannel(Channel):
             return _refuse(413, "body too large")
         try:
             opened = self._open(request.query, body)
-            if not await self.redis.set(f"kefu:wx:nonce:{opened.timestamp}:{opened.nonce}", "1",
-                                        nx=True, ex=2 * MAX_AGE_S):
-                return _refuse(409, "replayed nonce")
             message = read_message(opened.xml)
-            reply = await self._answer(message)
+            user = await self._arrive(opened, message)
+            reply = await self._answer(message, user)
         except VerificationError as error:
             return _refuse(error.status, error.reason)
         except BadXml as error:
@@ -216,10 +214,19 @@ class WeChatChannel(Channel):
         self.verifier.check_signature(query.get("signature"), str(timestamp), nonce)
         return Opened(_decode(body), False, nonce, timestamp)
 
-    async def _answer(self, message: BaseMessage) -> str | None:
+    async def _arrive(self, opened: Opened, message: BaseMessage) -> ChannelUser:
+        """One round trip: refuse a replayed nonce, open the 48-hour window, find who is writing."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(f"kefu:wx:nonce:{opened.timestamp}:{opened.nonce}", "1", nx=True, ex=2 * MAX_AGE_S)
+            pipe.set(window_key(message.source), "1", ex=WINDOW_S)
+            pipe.get(link_key(self.name, message.source))
+            first_use, _, customer_id = await pipe.execute()
+        if not first_use:
+            raise VerificationError("replayed nonce", 409)
+        return self.customers.user(self.name, message.source, customer_id)
+
+    async def _answer(self, message: BaseMessage, user: ChannelUser) -> str | None:
         """Store the message and return the passive reply text, or None for ``success``."""
-        user = await self.customers.resolve(self.name, message.source)
-        await self.redis.set(window_key(message.source), "1", ex=WINDOW_S)
         meaning = normalise(message)
         msg_id = message_id(message)
         if meaning.route == "ignore":
@@ -242,18 +249,15 @@ class WeChatChannel(Channel):
     async def _ask_bot(self, user: ChannelUser, text: str, msg_id: str) -> str | None:
         inbound = InboundMessage(channel=self.name, sender=user.user_id, conversation_id=user.conversation_id,
                                  text=text, message_id=msg_id, customer_id=user.customer_id)
-        # Wait for the reply before queueing, so a fast pipeline cannot answer before anyone listens.
-        waiter = await self.passive.expect(user.conversation_id)
+        # The waiter is registered with the message, so a fast pipeline cannot answer before anyone listens.
+        waiter = self.passive.expect(user.conversation_id)
+        fresh = False
         try:
-            fresh = await self.inbox.submit(inbound)
-        except REDIS_DOWN:
-            if waiter is not None:
+            fresh = await self.inbox.submit(inbound, self.passive.waiting(waiter))
+        finally:
+            if waiter is not None and not fresh:  # a retry of a message we have: its answer comes once, elsewhere
                 self.passive.forget(waiter)
-            raise
-        if waiter is None:
-            return None
-        if not fresh:  # WeChat's retry of a message we have: its answer comes (or came) once, elsewhere
-            await self.passive.cancel(waiter)
+        if waiter is None or not fresh:
             return None
         return await self.passive.wait(waiter)
 

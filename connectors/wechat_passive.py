@@ -1,7 +1,7 @@
 """WeChat's 5-second deadline: hand the pipeline's first reply to the webhook request still waiting for it.
 
-The webhook registers a waiter (``kefu:wx:wait:<conversation>`` -> ``<process>:<request>``) before it queues
-the message. Whichever process's pipeline answers claims the waiter atomically (GETDEL) and publishes the reply
+The webhook registers a waiter (``kefu:wx:wait:<conversation>`` -> ``<process>:<request>``) in the same script
+that queues the message (bot/inbox.py), so the acknowledgement stays one round trip. Whichever process's pipeline answers claims the waiter atomically (GETDEL) and publishes the reply
 to that process, whose single listener resolves the request's future. Only one reply can claim a waiter; an
 unclaimed waiter expires, and a reply whose request already gave up is sent through the API instead.
 """
@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+
+from bot.inbox import Waiting
 
 log = logging.getLogger(__name__)
 
@@ -71,15 +73,23 @@ class PassiveReplies:
                 await self._listener
             self._listener = None
 
-    async def expect(self, conversation_id: str) -> Waiter | None:
-        """Register a waiter for the next reply to this conversation (None while the listener is not up)."""
-        if not self._ready.is_set():
+    def expect(self, conversation_id: str) -> Waiter | None:
+        """A waiter for the next reply to this conversation, to be registered with the message (``waiting``).
+
+        None while the listener is not up, or when passive replies are switched off (``wait_s`` 0).
+        """
+        if self.wait_s <= 0 or not self._ready.is_set():
             return None
         token = f"{self.process}:{uuid.uuid4().hex}"
         waiter = Waiter(conversation_id, token, asyncio.get_running_loop().create_future())
         self._waiting[token] = waiter
-        await self.redis.set(_wait_key(conversation_id), token, px=int((self.wait_s + CLAIM_GRACE_S) * 1000))
         return waiter
+
+    def waiting(self, waiter: Waiter | None) -> Waiting | None:
+        """What the inbox stores so that whoever answers finds this waiter."""
+        if waiter is None:
+            return None
+        return Waiting(_wait_key(waiter.conversation_id), waiter.token, int((self.wait_s + CLAIM_GRACE_S) * 1000))
 
     async def wait(self, waiter: Waiter) -> str | None:
         """The reply text if it came in time; None means answer ``success`` and let the API deliver it."""
@@ -98,11 +108,8 @@ class PassiveReplies:
         return waiter.future.result() if waiter.future.done() else None
 
     def forget(self, waiter: Waiter) -> None:
+        """Drop a waiter that was never registered (the message was a retry, or Redis failed)."""
         self._waiting.pop(waiter.token, None)
-
-    async def cancel(self, waiter: Waiter) -> None:
-        self.forget(waiter)
-        await self._release(keys=[_wait_key(waiter.conversation_id)], args=[waiter.token])
 
     async def offer(self, conversation_id: str, message_id: str, text: str) -> bool:
         """Give the reply to a waiting webhook request, if one is waiting; False means deliver it another way."""

@@ -45,14 +45,14 @@ def parse_envelope(raw: bytes | str) -> dict[str, Any]:
 
 
 def read_message(raw: bytes | str) -> BaseMessage:
-    """A wechatpy message object (unknown types become wechatpy's UnknownMessage)."""
-    fields = parse_envelope(raw)
-    if not isinstance(fields.get("MsgType"), str) or not isinstance(fields.get("FromUserName"), str):
-        raise BadXml("MsgType and FromUserName are required")
+    """A wechatpy message object (unknown types become wechatpy's UnknownMessage); parsed once, by wechatpy."""
     try:
-        return parse_message(_checked(raw).decode("utf-8"))
+        message = parse_message(_checked(raw).decode("utf-8"))
     except (ExpatError, KeyError, TypeError, ValueError, AttributeError) as error:
         raise BadXml(f"unreadable message: {error}") from None
+    if not isinstance(message, BaseMessage) or not isinstance(message.source, str) or not message.source:
+        raise BadXml("MsgType and FromUserName are required")
+    return message
 
 
 def cdata_safe(text: str) -> str:

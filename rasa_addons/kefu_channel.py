@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hmac
 import os
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -19,17 +20,17 @@ from sanic.response import json as json_response
 class KefuRestInput(RestInput):
     """``POST /webhooks/kefu/webhook`` with ``Authorization: Bearer <KEFU_RASA_TOKEN>``."""
 
-    def __init__(self, token: Optional[Text] = None) -> None:
+    def __init__(self, token: str | None = None) -> None:
         self.token = token or os.environ.get("KEFU_RASA_TOKEN", "")
         if not self.token:
             raise ValueError("KEFU_RASA_TOKEN is not set: the Kefu channel refuses to run without a token")
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "kefu"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         return cls((credentials or {}).get("token"))
 
     def blueprint(

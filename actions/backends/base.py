@@ -49,7 +49,7 @@ class TrackingEvent:
         return {"time": self.time.isoformat(), "place": self.place, "text_zh": self.text_zh, "text_en": self.text_en}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TrackingEvent":
+    def from_dict(cls, data: dict[str, Any]) -> TrackingEvent:
         return cls(time=datetime.fromisoformat(data["time"]), place=data.get("place", ""),
                    text_zh=data.get("text_zh", ""), text_en=data.get("text_en", ""))
 
@@ -83,7 +83,7 @@ class OrderItem:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "OrderItem":
+    def from_dict(cls, data: dict[str, Any]) -> OrderItem:
         return cls(
             name_zh=data["name_zh"], name_en=data.get("name_en") or data["name_zh"], qty=int(data.get("qty", 1)),
             price=float(data.get("price", 0)), fulfilled_by=data.get("fulfilled_by") or SHOP,
@@ -141,7 +141,7 @@ class Order:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Order":
+    def from_dict(cls, data: dict[str, Any]) -> Order:
         """Parse the JSON shape both backends use; raises KeyError/ValueError on a malformed order."""
         status = data["status"]
         if status not in ORDER_STATUSES:
@@ -178,7 +178,7 @@ class AfterSalesRequest:
                 "created_at": self.created_at.isoformat(), "pickup": self.pickup, "detail": self.detail}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "AfterSalesRequest":
+    def from_dict(cls, data: dict[str, Any]) -> AfterSalesRequest:
         return cls(id=str(data["id"]), order_id=data["order_id"], kind=data["kind"], status=data["status"],
                    created_at=datetime.fromisoformat(data["created_at"]), pickup=bool(data.get("pickup")),
                    detail=dict(data.get("detail") or {}))

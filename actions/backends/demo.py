@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import redis.asyncio as aioredis
@@ -47,7 +47,7 @@ class DemoOrderBackend(OrderBackend):
 
     def __init__(self, redis: aioredis.Redis, clock: Any = None) -> None:
         self._redis = redis
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
 
     async def get_order(self, order_id: str) -> Order:
         raw = await self._redis.get(order_key(order_id.upper()))
@@ -160,8 +160,8 @@ def _journey(origin: str, city: str) -> list[tuple[float, str, str, str]]:
 
 def demo_orders(now: datetime) -> list[Order]:
     """Twenty orders covering every state, with times relative to now."""
-    h = lambda hours: now - timedelta(hours=hours)  # noqa: E731 - a tiny local shorthand for "hours ago"
-    d = lambda days: now - timedelta(days=days)  # noqa: E731
+    h = lambda hours: now - timedelta(hours=hours)
+    d = lambda days: now - timedelta(days=days)
     orders: list[Order] = []
 
     def add(number: int, customer: str, status: str, items: tuple[OrderItem, ...], created: datetime,
@@ -224,7 +224,7 @@ def demo_orders(now: datetime) -> list[Order]:
 
 async def seed_demo(redis: aioredis.Redis, now: datetime | None = None) -> dict[str, Any]:
     """(Re)load the demo customers, orders and ticket T-100871, replacing whatever demo data was there."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     stale = [key async for key in redis.scan_iter(match=f"{PREFIX}*", count=1000)]
     if stale:
         await redis.delete(*stale)

@@ -23,7 +23,6 @@ logged, because the bot cannot do anything better with it.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any, Literal
@@ -77,7 +76,7 @@ class HttpOrderBackend(OrderBackend):
                     log.warning("order API %s %s answered %s", method, path, response.status)
                     raise BackendUnavailable(f"order API answered {response.status}")
                 return await response.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError) as error:
+        except (TimeoutError, aiohttp.ClientError, json.JSONDecodeError) as error:
             log.warning("order API %s %s failed: %s", method, path, error)
             raise BackendUnavailable(str(error) or type(error).__name__) from error
 

@@ -98,7 +98,6 @@ def table(latencies: list[float]) -> str:
 
 
 def run(count: int) -> int:
-    from bot.handoff.settings import HandoffSettings
     from bot.runtime import on_free_ports, running_stack, settings_from_env
 
     settings = on_free_ports(settings_from_env())
@@ -107,7 +106,7 @@ def run(count: int) -> int:
         settings.handoff, opens=clock(0, 0), closes=clock(23, 59, 59, 999999)))
 
     async def measure() -> list[float]:
-        async with running_stack(settings):
+        async with running_stack(settings, scratch=True):
             return await _measure(settings, count)
 
     latencies = asyncio.run(measure())

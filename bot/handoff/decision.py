@@ -52,7 +52,7 @@ class HandoffPolicy:
         self.model_rules = model_rules
 
     @classmethod
-    def default(cls) -> "HandoffPolicy":
+    def default(cls) -> HandoffPolicy:
         detector = default_detector()
         return cls(detector, load_model_rules(detector))
 

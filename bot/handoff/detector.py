@@ -82,7 +82,7 @@ class Detector:
         )
 
     @classmethod
-    def from_file(cls, path: Path = LEXICON_PATH) -> "Detector":
+    def from_file(cls, path: Path = LEXICON_PATH) -> Detector:
         with open(path, encoding="utf-8") as handle:
             return cls(yaml.safe_load(handle) or {})
 

@@ -12,7 +12,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -107,14 +107,18 @@ class HandoffManager:
 
     async def open(self, message: InboundMessage, decision: Decision, slots: dict[str, Any]) -> None:
         assert decision.reason is not None and decision.priority is not None
-        record = await self.conversations.record(message.conversation_id)
+        # A message queued before its sender linked a customer is answered after the link: the handoff holds the
+        # customer's conversation, where that chat was merged (bot/history_merge.py) and the next messages go.
+        conversation_id = await self.conversations.live_id(message.conversation_id)
+        record = await self.conversations.record(conversation_id)
+        customer_id = message.customer_id or record.get("customer_id") or None
         lang = normalise_lang(detect_language(message.text) or slots.get("lang") or record.get("lang"))
         ticket = await self.tickets.create(
-            customer_id=message.customer_id, conversation_id=message.conversation_id, reason=decision.reason,
+            customer_id=customer_id, conversation_id=conversation_id, reason=decision.reason,
             priority=decision.priority, trigger_text=message.text, channel=message.channel,
         )
         handoff = Handoff(
-            ticket_id=ticket.id, conversation_id=message.conversation_id, customer_id=message.customer_id or "",
+            ticket_id=ticket.id, conversation_id=conversation_id, customer_id=customer_id or "",
             channel=message.channel, lang=lang, reason=decision.reason, priority=decision.priority,
             trigger_id=message.message_id, trigger_text=message.text, created_at=time.time(),
             team=team_for(decision.reason),
@@ -127,13 +131,13 @@ class HandoffManager:
             await self.deliver(message.channel, notice)
         await self.store.publish({"type": "queued", "item": handoff.summary()})
         log.info("handoff %s: %s (%s) via %s, %s", ticket.id, decision.reason, decision.source,
-                 message.channel, message.conversation_id)
-        await self._pause(message.conversation_id)
+                 message.channel, conversation_id)
+        await self._pause(conversation_id)
         if self.settings.webhook_url and self.http is not None:
             self._spawn(self._post_webhook(packet))
 
     async def _announcement(self, handoff: Handoff) -> list[OutboundMessage]:
-        lang, now = handoff.lang, datetime.now(timezone.utc)
+        lang, now = handoff.lang, datetime.now(UTC)
         texts = []
         if handoff.reason == "safety":
             texts.append(self.settings.guidance(lang) or t("takeover.safety_guidance", lang))

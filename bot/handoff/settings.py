@@ -64,7 +64,7 @@ class HandoffSettings:
         return self.safety_guidance_en if lang == "en" else self.safety_guidance_zh
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "HandoffSettings":
+    def from_env(cls, env: Mapping[str, str]) -> HandoffSettings:
         def get(name: str, default: str = "") -> str:
             return env.get(name, "").strip() or default
 

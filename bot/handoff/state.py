@@ -68,6 +68,25 @@ redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 return 1
 """
 
+# Follow a conversation merged into another (bot/history_merge.py): the active handoff of KEYS[1] now serves
+# the conversation ARGV[2], and holds it too unless another active handoff already does. KEYS[1] still points
+# at it, so readers of the old id find it. -1: KEYS[1] or KEYS[2] changed since the caller read them
+# (ARGV[1], ARGV[4]); read again and retry. KEYS[4] is the handoff that holds KEYS[2], if any.
+_MOVE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local held = redis.call('GET', KEYS[2])
+if (held or '') ~= ARGV[4] then return -1 end
+local status = redis.call('HGET', KEYS[3], 'status')
+if status ~= 'waiting' and status ~= 'assigned' then return 0 end
+redis.call('HSET', KEYS[3], 'conversation_id', ARGV[2], 'customer_id', ARGV[3])
+local other = redis.call('HGET', KEYS[4], 'status')
+if held == ARGV[1] or (other ~= 'waiting' and other ~= 'assigned') then
+  redis.call('SET', KEYS[2], ARGV[1])
+end
+return 1
+"""
+MOVE_ATTEMPTS = 5
+
 
 @dataclass(frozen=True)
 class Handoff:
@@ -98,7 +117,7 @@ class Handoff:
         return {k: str(v) for k, v in asdict(self).items()}
 
     @classmethod
-    def from_hash(cls, raw: dict[str, str]) -> "Handoff":
+    def from_hash(cls, raw: dict[str, str]) -> Handoff:
         values: dict[str, Any] = {}
         for item in fields(cls):
             if item.name in raw:
@@ -121,6 +140,7 @@ class HandoffStore:
         self._claim = redis.register_script(_CLAIM)
         self._finish = redis.register_script(_FINISH)
         self._requeue = redis.register_script(_REQUEUE)
+        self._move = redis.register_script(_MOVE)
 
     async def open(self, handoff: Handoff, packet: dict[str, Any]) -> None:
         """Hold the conversation, queue the ticket and keep its context packet, in one transaction."""
@@ -159,13 +179,40 @@ class HandoffStore:
 
     async def active(self) -> list[Handoff]:
         """Every handoff still held by people (waiting or assigned)."""
-        found = []
+        found, seen = [], set()
         async for key in self.redis.scan_iter(match=conversation_key("*"), count=500):
             ticket_id = await self.redis.get(key)
-            handoff = await self.get(ticket_id) if ticket_id else None
+            if not ticket_id or ticket_id in seen:  # a merged conversation's key points at its handoff too
+                continue
+            seen.add(ticket_id)
+            handoff = await self.get(ticket_id)
             if handoff is not None and handoff.active:
                 found.append(handoff)
         return sorted(found, key=lambda h: queue_score(h.priority, h.created_at))
+
+    async def move(self, source: str, target: str, customer_id: str) -> Handoff | None:
+        """The active handoff of conversation ``source``, now serving ``target`` (where its history went).
+
+        It holds ``target`` too, so the customer's next messages (which go to ``target``) reach the agent, not
+        the bot; unless another active handoff already holds ``target``: that one keeps it, and this one stays
+        on the board (``source`` still points at it) until an agent closes it. None when ``source`` has no
+        active handoff. Running it again changes nothing.
+        """
+        for _ in range(MOVE_ATTEMPTS):
+            ticket_id = await self.redis.get(conversation_key(source))
+            if not ticket_id:
+                return None
+            held = await self.redis.get(conversation_key(target)) or ""
+            result = await self._move(
+                keys=[conversation_key(source), conversation_key(target),
+                      handoff_key(ticket_id), handoff_key(held)],
+                args=[ticket_id, target, customer_id, held],
+            )
+            if result == 1:
+                return await self.get(ticket_id)
+            if result == 0:
+                return None
+        raise RuntimeError(f"handoff of {source} kept changing while it was moved to {target}")
 
     async def claim(self, ticket_id: str, agent: str) -> Handoff:
         """Assign to this agent, atomically: of two agents claiming at once exactly one wins."""

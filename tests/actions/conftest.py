@@ -4,12 +4,12 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import yaml
 import redis.asyncio as aioredis
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -20,7 +20,7 @@ from actions.settings import ActionSettings
 from bot.settings import PROJECT_ROOT
 from bot.tickets import TicketStore
 
-NOW = datetime(2026, 11, 4, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)
 
 def _regex_entities() -> dict[str, re.Pattern[str]]:
     """The patterns of data/nlu/regex.yml, so the tests see the entities Rasa's RegexEntityExtractor gives."""

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from actions import aftersales
 from actions.backends.base import Order, TrackingEvent
 
-NOW = datetime(2026, 11, 4, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)
 
 
 def order(status: str, **fields: object) -> Order:

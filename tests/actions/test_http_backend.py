@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from aiohttp import web
@@ -13,7 +13,7 @@ from actions.backends.demo import demo_orders
 from actions.backends.http import HttpOrderBackend
 from tests.helpers.redis_server import free_port
 
-NOW = datetime(2026, 11, 4, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)
 TOKEN = "s3cret"
 SEEN = web.AppKey("seen", list)
 

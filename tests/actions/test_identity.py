@@ -1,7 +1,7 @@
 """Who may see which order, and reading phone digits."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -9,7 +9,7 @@ from actions.backends.base import Order
 from actions.identity import Identity, phone_last4, phone_matches
 
 ORDER = Order(id="DD20261104005", customer_id="c1001", phone="13812345678", status="shipped",
-              created_at=datetime(2026, 11, 1, tzinfo=timezone.utc), address="x", total=1.0)
+              created_at=datetime(2026, 11, 1, tzinfo=UTC), address="x", total=1.0)
 
 
 def test_metadata_is_read_defensively() -> None:

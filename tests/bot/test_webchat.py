@@ -64,18 +64,16 @@ async def test_signed_customer_gets_their_conversation(settings: Settings) -> No
     ],
 )
 async def test_bad_frames_get_a_clear_error(settings: Settings, frame: str, code: str) -> None:
-    async with running_gateway(settings, run_pipeline=False) as base_url:
-        async with chat(base_url) as visitor:
-            await visitor.socket.send_str(frame)
-            answer = await visitor.next_frame()
+    async with running_gateway(settings, run_pipeline=False) as base_url, chat(base_url) as visitor:
+        await visitor.socket.send_str(frame)
+        answer = await visitor.next_frame()
     assert answer["type"] == "error"
     assert answer["code"] == code
 
 
 async def test_oversized_message_is_refused_in_the_customers_language(settings: Settings) -> None:
-    async with running_gateway(settings, run_pipeline=False) as base_url:
-        async with chat(base_url) as visitor:
-            answer = await visitor.send("太长了" * 1000)
+    async with running_gateway(settings, run_pipeline=False) as base_url, chat(base_url) as visitor:
+        answer = await visitor.send("太长了" * 1000)
     assert answer["code"] == "too_long"
     assert "2000" in answer["message"]
 
@@ -96,10 +94,9 @@ async def test_message_is_queued_once_and_kept_in_the_transcript(settings: Setti
 async def test_redis_outage_is_reported_and_nothing_is_acknowledged(settings: Settings) -> None:
     with redis_server() as own_redis_url:
         own = dataclasses.replace(settings, redis_url=own_redis_url)
-        async with running_gateway(own, run_pipeline=False) as base_url:
-            async with chat(base_url) as visitor:
-                stop_redis(own_redis_url)
-                answer = await visitor.send("我的订单到哪了", message_id="kept")
+        async with running_gateway(own, run_pipeline=False) as base_url, chat(base_url) as visitor:
+            stop_redis(own_redis_url)
+            answer = await visitor.send("我的订单到哪了", message_id="kept")
     # Not acknowledged: the widget keeps the message in its outbox and sends it again later.
     assert answer["type"] == "error"
     assert answer["code"] == "unavailable"
@@ -108,11 +105,10 @@ async def test_redis_outage_is_reported_and_nothing_is_acknowledged(settings: Se
 
 async def test_redis_down_at_connect_says_try_again(settings: Settings) -> None:
     down = dataclasses.replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")
-    async with running_gateway(down, run_pipeline=False) as base_url:
-        async with aiohttp.ClientSession() as session:
-            async with session.ws_connect(f"{base_url}/ws/chat", headers={"Origin": base_url}) as socket:
-                await socket.send_json({"type": "hello", "visitor_id": "v" * 20})
-                answer = await socket.receive_json(timeout=10)
-                closing = await socket.receive(timeout=10)
+    async with running_gateway(down, run_pipeline=False) as base_url, aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"{base_url}/ws/chat", headers={"Origin": base_url}) as socket:
+            await socket.send_json({"type": "hello", "visitor_id": "v" * 20})
+            answer = await socket.receive_json(timeout=10)
+            closing = await socket.receive(timeout=10)
     assert answer == {"type": "error", "code": "unavailable", "retry": True}
     assert closing.data == 1013

@@ -13,12 +13,11 @@ import redis.asyncio as aioredis
 from bot.conversations import ConversationStore
 from bot.i18n import t
 from bot.settings import Settings
-from tests.connectors.test_telegram import EMMA, both_channels
-from tests.console.test_takeover_e2e import ALWAYS_OPEN
 from tests.helpers.console import Agent, add_user, signed_in
-from tests.helpers.fake_telegram import WEBHOOK_SECRET, FakeBotApi, fake_bot_api, update
+from tests.helpers.fake_telegram import EMMA, WEBHOOK_SECRET, FakeBotApi, fake_bot_api, update
 from tests.helpers.fake_wechat import FakeWeChatApi, WeChatServer, fake_wechat_api, fixture
 from tests.helpers.gateway import running_gateway
+from tests.helpers.settings import ALWAYS_OPEN, both_channels
 
 pytestmark = pytest.mark.stack
 OPENID = "oComplainer"

@@ -25,9 +25,8 @@ from bot.settings import Settings
 from bot.stack import free_port
 from connectors.telegram import TelegramChannel, make_bot
 from connectors.telegram_cli import poll, set_webhook
-from tests.helpers.fake_telegram import BOT_TOKEN, WEBHOOK_SECRET, FakeBotApi, fake_bot_api, update
-
-EMMA = 7301122334
+from tests.helpers.fake_telegram import BOT_TOKEN, EMMA, WEBHOOK_SECRET, FakeBotApi, fake_bot_api, update
+from tests.helpers.settings import both_channels
 
 
 def telegram_settings(redis_url: str, api_base_url: str) -> Settings:
@@ -190,6 +189,46 @@ async def test_a_send_that_times_out_is_not_sent_twice_and_is_flagged(sender, re
     assert transcript[-1]["undelivered"] == "uncertain_timeout"
 
 
+def long_reply(length: int) -> str:
+    """Numbered paragraphs of about 100 characters, ``length`` in all, so the order of the parts shows."""
+    paragraphs = [f"Paragraph {i:03d}." + " All is well with your order." * 3 for i in range(length // 50)]
+    return "\n\n".join(paragraphs)[:length - 1] + "."
+
+
+async def test_a_long_reply_goes_out_in_parts_in_order_with_the_buttons_on_the_last(sender) -> None:
+    channel, api = sender
+    conversation = f"telegram:{EMMA}"
+    text = long_reply(9000)
+    assert len(text) == 9000
+    await channel.send(conversation, OutboundMessage(
+        conversation, text, buttons=(Button("Yes", "/affirm"), Button("No", "/deny"))))
+    assert len(api.sent) == 3
+    texts = api.texts_to(EMMA)
+    assert all(len(part) <= 4096 for part in texts)
+    assert "\n\n".join(texts) == text  # cut between paragraphs, nothing lost, in order
+    assert ["reply_markup" in m for m in api.sent] == [False, False, True]
+    assert api.sent[-1]["reply_markup"]["inline_keyboard"] == [[{"text": "Yes", "callback_data": "/affirm"},
+                                                                 {"text": "No", "callback_data": "/deny"}]]
+    times = [m["at"] for m in api.sent]
+    assert times[1] - times[0] >= 0.9 and times[2] - times[1] >= 0.9  # one message a second per chat
+
+
+async def test_a_part_that_times_out_is_not_sent_again_and_the_next_parts_still_go(sender, redis_client) -> None:
+    channel, api = sender
+    api.slow_next = [0, 1.5]  # Telegram got the second part, but answers after our 0.5 s read timeout
+    conversation = f"telegram:{EMMA}"
+    reply = OutboundMessage(conversation, long_reply(9000))
+    await ConversationStore(redis_client).add_reply(reply, "telegram")
+    await channel.send(conversation, reply)
+    assert len(api.texts_to(EMMA)) == 3  # the third part went out all the same
+    await channel.send(conversation, reply)  # the pipeline retrying the same reply
+    await asyncio.sleep(1.2)
+    texts = api.texts_to(EMMA)
+    assert len(texts) == 3 and "\n\n".join(texts) == reply.text  # every part once, in order
+    transcript = await ConversationStore(redis_client).transcript(conversation)
+    assert transcript[-1]["undelivered"] == "uncertain_timeout (part 2/3)"
+
+
 async def test_set_webhook_and_polling_commands(redis_url: str, redis_client: aioredis.Redis) -> None:
     async with fake_bot_api() as api:
         settings = telegram_settings(redis_url, api.base_url)
@@ -217,15 +256,6 @@ def test_settings_refuse_half_a_configuration() -> None:
 
 
 # --- one customer across channels, and the whole stack ------------------------------------------------------
-
-def both_channels(settings: Settings, wechat_api: str, telegram_api: str) -> Settings:
-    from tests.helpers.fake_wechat import AES_KEY, APPID, SECRET, TOKEN
-
-    return dataclasses.replace(settings, channels=ChannelSettings(
-        wechat_appid=APPID, wechat_token=TOKEN, wechat_secret=SECRET, wechat_aes_key=AES_KEY,
-        wechat_api_base_url=wechat_api, telegram_bot_token=BOT_TOKEN, telegram_webhook_secret=WEBHOOK_SECRET,
-        telegram_api_base_url=telegram_api))
-
 
 async def test_customer_links_wechat_and_telegram_and_agents_see_one_history(
     redis_url: str, redis_client: aioredis.Redis

@@ -23,7 +23,15 @@ from bot.stack import free_port
 from connectors.wechat import WeChatChannel
 from connectors.wechat_api import SharedTokenClient
 from tests.helpers.fake_wechat import (
-    AES_KEY, APPID, PREVIOUS_AES_KEY, SECRET, TOKEN, FakeWeChatApi, WeChatServer, fake_wechat_api, fixture,
+    AES_KEY,
+    APPID,
+    PREVIOUS_AES_KEY,
+    SECRET,
+    TOKEN,
+    FakeWeChatApi,
+    WeChatServer,
+    fake_wechat_api,
+    fixture,
 )
 
 
@@ -146,6 +154,10 @@ def _bad_pushes(rig: Rig) -> dict[str, tuple[object, int]]:
         "bad base64": (bad_base64, 400),
         "malformed outer XML": (malformed, 400),
         "malformed inner XML": (encrypted_raw("<xml><MsgType>text</MsgType"), 400),
+        "inner XML without a sender": (encrypted_raw("<xml><MsgType>text</MsgType><Content>x</Content></xml>"), 400),
+        "inner XML with a nested sender": (encrypted_raw(
+            "<xml><MsgType>text</MsgType><FromUserName><a>1</a></FromUserName></xml>"), 400),
+        "inner XML without fields": (encrypted_raw("<xml/>"), 400),
         "XXE inside the ciphertext": (encrypted_raw(fixture("xxe", openid="oMallory", msg_id="4002")), 400),
         "billion laughs inside": (encrypted_raw(fixture("billion_laughs", openid="oMallory", msg_id="4003")), 400),
         "good one": (good, 200),

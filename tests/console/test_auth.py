@@ -12,7 +12,6 @@ import redis.asyncio as aioredis
 
 from bot.__main__ import main
 from bot.console.users import UserStore
-
 from bot.settings import Settings
 from bot.stack import free_port
 from tests.helpers.console import add_user, cookie_jar, signed_in

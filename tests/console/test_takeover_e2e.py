@@ -5,20 +5,18 @@ import asyncio
 import dataclasses
 import re
 from collections.abc import AsyncIterator
-from datetime import time
 
 import pytest
 import redis.asyncio as aioredis
 
 from bot.conversations import ConversationStore
-from bot.handoff.settings import HandoffSettings
 from bot.settings import Settings
 from tests.helpers.console import Agent, add_user, signed_in
 from tests.helpers.gateway import ChatClient, chat, running_gateway
+from tests.helpers.settings import ALWAYS_OPEN
 
 pytestmark = pytest.mark.stack
 TICKET = re.compile(r"T-\d{6}")
-ALWAYS_OPEN = HandoffSettings(opens=time(0, 0), closes=time(23, 59, 59, 999999))
 
 
 @pytest.fixture
@@ -35,7 +33,7 @@ async def silence(customer: ChatClient, seconds: float = 3.0) -> list[dict]:
     try:
         while True:
             frames.append(await customer.next_frame(timeout=seconds))
-    except (TimeoutError, asyncio.TimeoutError):
+    except TimeoutError:
         pass
     customer.frames = [f for f in customer.frames if f["type"] != "message"]
     return [f for f in frames if f["type"] == "message"]

@@ -20,6 +20,7 @@ from tests.helpers.loopback import serving
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "telegram"
 BOT_TOKEN = "7700000001:AAFakeTokenForKefuTests_abcdefghijk"
 WEBHOOK_SECRET = "kefu-telegram-webhook-secret"
+EMMA = 7301122334  # the chat (and user) id in the recorded updates
 
 
 def update(name: str, **changes: Any) -> dict[str, Any]:

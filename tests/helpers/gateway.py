@@ -71,7 +71,7 @@ class ChatClient:
         while True:
             try:
                 more = await self.replies(1, timeout=1.5)
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 break
             texts += [m["text"] for m in more]
         return "\n".join(texts)

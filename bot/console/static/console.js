@@ -129,6 +129,9 @@ function onEvent(event) {
     if (event.by && event.by !== state.me.user && event.item.agent === state.me.user) {
       $("notice").textContent = event.item.ticket_id + " was transferred to you by " + event.by;
     }
+  } else if (event.type === "merged") {  // the customer linked a channel: the ticket now shows their whole history
+    if (state.items.has(event.item.ticket_id)) state.items.set(event.item.ticket_id, event.item);
+    if (state.open === event.item.ticket_id) openTicket(event.item.ticket_id);
   } else if (event.type === "routed") {
     state.items.delete(event.ticket_id);  // waiting in another team's queue (one of its members is online)
   } else if (event.type === "presence") {

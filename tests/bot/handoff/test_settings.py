@@ -1,7 +1,7 @@
 """Handoff settings are validated once, and working hours decide what a waiting customer is told."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,11 +12,11 @@ from bot.handoff.settings import HandoffSettings, SettingsError
 def test_working_hours_and_next_opening() -> None:
     settings = HandoffSettings.from_env({"KEFU_HANDOFF_HOURS": "09:00-18:00", "KEFU_HANDOFF_DAYS": "1-5"})
     # Friday 20:00 in Shanghai is closed; agents are back on Monday 09:00.
-    friday_evening = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+    friday_evening = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     assert not settings.is_open(friday_evening)
     opens = settings.next_opening(friday_evening)
     assert (opens.isoweekday(), opens.hour, opens.minute) == (1, 9, 0)
-    monday_noon = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)
+    monday_noon = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
     assert settings.is_open(monday_noon) and settings.next_opening(monday_noon) == monday_noon
 
 

@@ -1,0 +1,22 @@
+"""Settings the end-to-end tests share: agents always at work, and both channels on their fake APIs."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import time
+
+from bot.channel_settings import ChannelSettings
+from bot.handoff.settings import HandoffSettings
+from bot.settings import Settings
+from tests.helpers.fake_telegram import BOT_TOKEN, WEBHOOK_SECRET
+from tests.helpers.fake_wechat import AES_KEY, APPID, SECRET, TOKEN
+
+# Working hours around the clock, so a test never depends on when it runs.
+ALWAYS_OPEN = HandoffSettings(opens=time(0, 0), closes=time(23, 59, 59, 999999))
+
+
+def both_channels(settings: Settings, wechat_api: str, telegram_api: str) -> Settings:
+    """``settings`` with WeChat and Telegram enabled, talking to the fake APIs at these base URLs."""
+    return dataclasses.replace(settings, channels=ChannelSettings(
+        wechat_appid=APPID, wechat_token=TOKEN, wechat_secret=SECRET, wechat_aes_key=AES_KEY,
+        wechat_api_base_url=wechat_api, telegram_bot_token=BOT_TOKEN, telegram_webhook_secret=WEBHOOK_SECRET,
+        telegram_api_base_url=telegram_api))
