@@ -35,6 +35,9 @@ class Signals:
     misunderstood_intents: frozenset[str]
     misunderstood_in_a_row: int
     repeat_exempt_intents: frozenset[str]
+    # Earlier turns are part of the same exchange only this recently: asking "where is my order" again
+    # tomorrow is checking on it, not being stuck with the bot.
+    session_gap_s: float = 1800.0
 
 
 def normalise(text: str) -> str:
@@ -79,6 +82,7 @@ class Detector:
             misunderstood_intents=frozenset(raw.get("misunderstood_intents") or ["nlu_fallback"]),
             misunderstood_in_a_row=int(raw.get("misunderstood_in_a_row", 2)),
             repeat_exempt_intents=frozenset(raw.get("repeat_exempt_intents") or []),
+            session_gap_s=float(raw.get("session_gap_s", 1800)),
         )
 
     @classmethod

@@ -94,9 +94,10 @@ class HandoffManager:
 
     async def after(self, message: InboundMessage, turn: RasaTurn) -> Decision:
         """Decide on this turn; on a handoff the customer has been told (the bot's replies are dropped)."""
+        since = message.received_at - self.policy.detector.signals.session_gap_s
         history = [
             entry for entry in await self.conversations.transcript(message.conversation_id, limit=40)
-            if entry["role"] == "customer" and entry["id"] != message.message_id
+            if entry["role"] == "customer" and entry["id"] != message.message_id and entry.get("ts", 0) >= since
         ]
         decision = self.policy.decide(message.text, turn.understanding, history)
         if decision.handoff:

@@ -26,11 +26,12 @@ from bot.rasa_client import RasaClient
 from bot.runtime import seed_demo
 from bot.stack import free_port
 from bot.tickets import TicketStore
-from tests.connectors.test_telegram import EMMA, Rig, both_channels, telegram_settings
 from tests.console.test_auth import console  # noqa: F401  (fixture)
 from tests.helpers.console import add_user, signed_in
-from tests.helpers.fake_telegram import fake_bot_api, update
+from tests.helpers.fake_telegram import EMMA, fake_bot_api, update
 from tests.helpers.fake_wechat import WeChatServer, fake_wechat_api, fixture
+from tests.helpers.settings import both_channels, telegram_settings
+from tests.helpers.telegram_rig import Rig
 
 ZHANG = LinkRequest("DD20261104001", "5678")  # 张伟, c1001
 CHAT = "telegram:7301"

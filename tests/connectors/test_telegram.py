@@ -6,8 +6,6 @@ import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 import pytest
@@ -19,52 +17,14 @@ from bot.app import create_app
 from bot.channel_settings import ChannelSettings
 from bot.conversations import ConversationStore
 from bot.customers import Customers
-from bot.inbox import Inbox, stream_key
-from bot.messages import Button, InboundMessage, OutboundMessage
+from bot.inbox import Inbox
+from bot.messages import Button, OutboundMessage
 from bot.settings import Settings
-from bot.stack import free_port
 from connectors.telegram import TelegramChannel, make_bot
 from connectors.telegram_cli import poll, set_webhook
 from tests.helpers.fake_telegram import BOT_TOKEN, EMMA, WEBHOOK_SECRET, FakeBotApi, fake_bot_api, update
-from tests.helpers.settings import both_channels
-
-
-def telegram_settings(redis_url: str, api_base_url: str) -> Settings:
-    channels = ChannelSettings(telegram_bot_token=BOT_TOKEN, telegram_webhook_secret=WEBHOOK_SECRET,
-                               telegram_api_base_url=api_base_url)
-    return Settings(redis_url=redis_url, rasa_url="http://127.0.0.1:9", rasa_token="t", identity_secret="s",
-                    port=free_port(), channels=channels)
-
-
-@dataclass
-class Rig:
-    url: str
-    channel: TelegramChannel
-    api: FakeBotApi
-    redis: aioredis.Redis
-    session: aiohttp.ClientSession
-
-    async def post(self, body: Any, *, secret: str | None = WEBHOOK_SECRET,
-                   content_type: str = "application/json") -> int:
-        headers = {"Content-Type": content_type}
-        if secret is not None:
-            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-        async with self.session.post(self.url, data=data, headers=headers) as response:
-            return response.status
-
-    async def queued(self) -> list[InboundMessage]:
-        messages = []
-        for shard in range(self.channel.inbox.shards):
-            for _, fields in await self.redis.xrange(stream_key(shard)):
-                messages.append(InboundMessage.from_json(fields["message"]))
-        return messages
-
-    async def sent_count(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while len(self.api.sent) < count and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-        return self.api.sent
+from tests.helpers.settings import both_channels, telegram_settings
+from tests.helpers.telegram_rig import Rig
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import time
 from bot.channel_settings import ChannelSettings
 from bot.handoff.settings import HandoffSettings
 from bot.settings import Settings
+from bot.stack import free_port
 from tests.helpers.fake_telegram import BOT_TOKEN, WEBHOOK_SECRET
 from tests.helpers.fake_wechat import AES_KEY, APPID, SECRET, TOKEN
 
@@ -20,3 +21,11 @@ def both_channels(settings: Settings, wechat_api: str, telegram_api: str) -> Set
         wechat_appid=APPID, wechat_token=TOKEN, wechat_secret=SECRET, wechat_aes_key=AES_KEY,
         wechat_api_base_url=wechat_api, telegram_bot_token=BOT_TOKEN, telegram_webhook_secret=WEBHOOK_SECRET,
         telegram_api_base_url=telegram_api))
+
+
+def telegram_settings(redis_url: str, api_base_url: str) -> Settings:
+    """A gateway with only Telegram, on a free port, talking to the fake Bot API (Rasa is not needed)."""
+    channels = ChannelSettings(telegram_bot_token=BOT_TOKEN, telegram_webhook_secret=WEBHOOK_SECRET,
+                               telegram_api_base_url=api_base_url)
+    return Settings(redis_url=redis_url, rasa_url="http://127.0.0.1:9", rasa_token="t", identity_secret="s",
+                    port=free_port(), channels=channels)
