@@ -1,11 +1,11 @@
 """``python -m bot bench wechat``: how fast the WeChat webhook acknowledges, and whether retries duplicate replies.
 
 Starts its own stack (as ``eval`` does: free ports, an emptied Redis DB 15), laid out as ``make run`` lays it
-out (a gateway and ``KEFU_PIPELINE_WORKERS`` pipeline workers, the real bot), and the local stand-in for WeChat's
+out (``KEFU_GATEWAYS`` gateways on one port and ``KEFU_PIPELINE_WORKERS`` pipeline workers, the real bot), and the local stand-in for WeChat's
 API servers (tests/helpers/fake_wechat.py: this machine cannot reach WeChat). 50 concurrent senders push signed,
 encrypted messages; acknowledgement latency is measured with the passive-reply wait switched off (the gateway
-answers ``success`` once the message is stored), after one warm-up message per sender (connections opened, as
-on a gateway that has been serving). The bot answers all of them meanwhile, in the workers. Then 1,000
+answers ``success`` once the message is stored), leaving out each sender's first acknowledgements (ramp-up:
+connections opening, the senders falling out of lockstep, as on a gateway that has been serving). The bot answers all of them meanwhile, in the workers. Then 1,000
 deliveries replay 250 MsgIds 4 times each (WeChat's original plus 3 retries) and the replies are counted.
 """
 from __future__ import annotations
@@ -19,12 +19,18 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 
 import aiohttp
+import redis.asyncio as aioredis
 import uvloop
 
 from bot.settings import Settings
 
 SENDERS = 50
-PER_SENDER = 20
+PER_SENDER = 40
+RAMP_UP = 3
+# Routine questions in turn (the same one over and over would be handed to a person as a customer stuck).
+QUESTIONS = ("运费怎么算", "how long does delivery take", "怎么申请退货", "which payment methods do you take",
+             "发票怎么开", "what is your return policy", "支持花呗吗", "do you ship to Hong Kong")
+DRAIN_TIMEOUT_S = 900
 REPLAYED_MESSAGES = 250
 DELIVERIES_EACH = 4
 TARGET_P99_MS = 100.0
@@ -32,8 +38,8 @@ WARM_UP_S = 5.0
 
 
 def send_batches(url: str, batches: list[list]) -> tuple[list[float], int]:
-    """One concurrent sender per batch, each waiting for its acknowledgement; returns latencies (ms) of all
-    but each batch's first push (the warm-up) and how many pushes were not answered 200."""
+    """One concurrent sender per batch, each waiting for its acknowledgement; returns the latencies (ms) after
+    each batch's first RAMP_UP pushes, and how many pushes were not answered 200."""
 
     async def main() -> tuple[list[float], int]:
         latencies: list[float] = []
@@ -50,11 +56,12 @@ def send_batches(url: str, batches: list[list]) -> tuple[list[float], int]:
                 return (time.perf_counter() - started) * 1000
 
             async def sender(batch: list) -> None:
-                for push in batch:
-                    latencies.append(await send(push))
+                for index, push in enumerate(batch):
+                    latency = await send(push)
+                    if index >= RAMP_UP:
+                        latencies.append(latency)
 
-            await asyncio.gather(*(send(batch[0]) for batch in batches))
-            await asyncio.gather(*(sender(batch[1:]) for batch in batches))
+            await asyncio.gather(*(sender(batch) for batch in batches))
         return latencies, refused
 
     return uvloop.run(main())  # the load generator on the cheaper loop: it shares the CPU with the gateways
@@ -84,10 +91,11 @@ async def _measure(settings: Settings) -> dict[str, float]:
             # Fresh MsgIds and users every run, as WeChat would send them.
             run = random.randrange(10**5, 10**6)
             latencies, refused = await _acknowledgements(wechat, run)
+            drained_s = await _drained(settings)
             api.sent.clear()
             replays = await _replays(wechat, api, run)
     return {
-        "deliveries": len(latencies), "refused": refused,
+        "deliveries": len(latencies), "refused": refused, "drained_s": drained_s,
         "p50": percentile(latencies, 0.50), "p95": percentile(latencies, 0.95), "p99": percentile(latencies, 0.99),
     } | replays
 
@@ -98,10 +106,28 @@ async def _acknowledgements(wechat, run: int) -> tuple[list[float], int]:
     # Signed and encrypted beforehand, and sent from another process: the senders stand for WeChat's servers,
     # so their CPU must not be counted as the gateway's.
     batches = [[wechat.push(fixture("text", openid=f"oBench{run}-{index}", msg_id=f"1{run}{index:03d}{n:04d}",
-                                    content="运费怎么算")) for n in range(1 + PER_SENDER)]
+                                    content=QUESTIONS[(index + n) % len(QUESTIONS)]))
+                for n in range(RAMP_UP + PER_SENDER)]
                for index in range(SENDERS)]
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         return await asyncio.get_running_loop().run_in_executor(pool, send_batches, wechat.url, batches)
+
+
+async def _drained(settings: Settings) -> float:
+    """Seconds until the workers have answered everything taken in (the inbox streams are empty again)."""
+    from bot.inbox import stream_key
+
+    started = time.monotonic()
+    redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+    try:
+        while time.monotonic() - started < DRAIN_TIMEOUT_S:
+            lengths = [await redis.xlen(stream_key(shard)) for shard in range(settings.shards)]
+            if not any(lengths):
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        await redis.aclose()
+    return time.monotonic() - started
 
 
 async def _replays(wechat, api, run: int) -> dict[str, float]:
@@ -138,6 +164,8 @@ def report(result: dict[str, float]) -> str:
         ("  p95", f"{result['p95']:.1f} ms", ""),
         ("  p99", f"{result['p99']:.1f} ms", f"target <= {TARGET_P99_MS:.0f} ms: {ok}"),
         ("  refused", str(int(result["refused"])), ""),
+        ("  all answered by the bot", f"{result['drained_s']:.0f} s after the last acknowledgement",
+         f"{int(result['deliveries']) + SENDERS * RAMP_UP} messages"),
         ("Replayed deliveries", f"{int(result['replayed'])} ({REPLAYED_MESSAGES} MsgIds x {DELIVERIES_EACH})", ""),
         ("  conversations answered", f"{int(result['answered'])} / {REPLAYED_MESSAGES}", ""),
         ("  duplicate replies", str(int(result["duplicates"])), f"target 0: {dup_ok}"),
