@@ -8,11 +8,8 @@ from collections import Counter
 import aiohttp
 import pytest
 import redis.asyncio as aioredis
-from aiohttp import web
 
 from actions.backends.demo import DemoOrderBackend
-from bot import appkeys
-from bot.app import create_app
 from bot.conversations import ConversationStore
 from bot.customers import Customers, LinkOutcome, LinkRequest
 from bot.handoff.decision import Decision
@@ -28,10 +25,9 @@ from bot.stack import free_port
 from bot.tickets import TicketStore
 from tests.console.test_auth import console  # noqa: F401  (fixture)
 from tests.helpers.console import add_user, signed_in
-from tests.helpers.fake_telegram import EMMA, fake_bot_api, update
-from tests.helpers.fake_wechat import WeChatServer, fake_wechat_api, fixture
-from tests.helpers.settings import both_channels, telegram_settings
-from tests.helpers.telegram_rig import Rig
+from tests.helpers.fake_telegram import EMMA, update
+from tests.helpers.fake_wechat import fixture
+from tests.helpers.telegram_rig import both_channels_gateway
 
 ZHANG = LinkRequest("DD20261104001", "5678")  # 张伟, c1001
 CHAT = "telegram:7301"
@@ -177,41 +173,28 @@ async def test_telegram_chat_before_linking_joins_the_wechat_history_through_the
     redis_url: str, redis_client: aioredis.Redis
 ) -> None:
     await seed_demo(redis_url)
-    async with fake_wechat_api() as wx_api, fake_bot_api() as tg_api:
-        settings = both_channels(telegram_settings(redis_url, tg_api.base_url), wx_api.base_url,
-                                 tg_api.base_url)
-        app = create_app(settings, run_pipeline=False)
-        app[appkeys.CHANNELS]["wechat"].passive.wait_s = 0.05
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, settings.host, settings.port).start()
-        try:
-            async with aiohttp.ClientSession() as session:
-                tg = Rig(f"{settings.public_origin}/webhooks/telegram", app[appkeys.CHANNELS]["telegram"],
-                         tg_api, redis_client, session)
-                wx = WeChatServer(f"{settings.public_origin}/webhooks/wechat", session)
-                _, body = await wx.deliver(fixture("text", openid="oZhangWei", msg_id="9401",
-                                                        content="绑定 DD20261104001 5678"))
-                assert wx.reply_text(body) == t("channels.link_done", "zh")
-                assert (await wx.deliver(fixture("text", openid="oZhangWei", msg_id="9402",
-                                                 content="我的订单到哪了")))[0] == 200
-                assert await tg.post(update("message", update_id=71, text="hello, my parcel is late")) == 200
-                assert (await wx.deliver(fixture("text", openid="oZhangWei", msg_id="9403",
-                                                 content="快递单号是多少")))[0] == 200
-                assert await tg.post(update("message", update_id=72, text="/link DD20261104001 5678")) == 200
-                assert [m["text"] for m in await tg.sent_count(1)] == [t("channels.link_done", "zh")]
-                assert await tg.post(update("message", update_id=73, text="any news?")) == 200
-                await asyncio.sleep(0.1)  # the Telegram link answer is stored in the background
+    async with both_channels_gateway(redis_url, redis_client, passive_wait_s=0.05) as gateway:
+        tg, wx = gateway.telegram, gateway.wechat
+        _, body = await wx.deliver(fixture("text", openid="oZhangWei", msg_id="9401",
+                                                content="绑定 DD20261104001 5678"))
+        assert wx.reply_text(body) == t("channels.link_done", "zh")
+        assert (await wx.deliver(fixture("text", openid="oZhangWei", msg_id="9402",
+                                         content="我的订单到哪了")))[0] == 200
+        assert await tg.post(update("message", update_id=71, text="hello, my parcel is late")) == 200
+        assert (await wx.deliver(fixture("text", openid="oZhangWei", msg_id="9403",
+                                         content="快递单号是多少")))[0] == 200
+        assert await tg.post(update("message", update_id=72, text="/link DD20261104001 5678")) == 200
+        assert [m["text"] for m in await tg.sent_count(1)] == [t("channels.link_done", "zh")]
+        assert await tg.post(update("message", update_id=73, text="any news?")) == 200
+        await asyncio.sleep(0.1)  # the Telegram link answer is stored in the background
 
-                history = await ConversationStore(redis_client).transcript("cust:c1001")
-                assert [(e["channel"], e["text"]) for e in history if e["role"] == "customer"] == [
-                    ("wechat", "绑定 link DD20261104001 ****"), ("wechat", "我的订单到哪了"),
-                    ("telegram", "hello, my parcel is late"), ("wechat", "快递单号是多少"),
-                    ("telegram", "/link DD20261104001 ****"), ("telegram", "any news?"),
-                ]
-                assert [e["ts"] for e in history] == sorted(e["ts"] for e in history)
-                told = [e["text"] for e in history if e["role"] == "system"]
-                assert told == [t("channels.link_done", "zh")] * 2
-                assert await ConversationStore(redis_client).transcript(f"telegram:{EMMA}") == history
-        finally:
-            await runner.cleanup()
+        history = await ConversationStore(redis_client).transcript("cust:c1001")
+        assert [(e["channel"], e["text"]) for e in history if e["role"] == "customer"] == [
+            ("wechat", "绑定 link DD20261104001 ****"), ("wechat", "我的订单到哪了"),
+            ("telegram", "hello, my parcel is late"), ("wechat", "快递单号是多少"),
+            ("telegram", "/link DD20261104001 ****"), ("telegram", "any news?"),
+        ]
+        assert [e["ts"] for e in history] == sorted(e["ts"] for e in history)
+        told = [e["text"] for e in history if e["role"] == "system"]
+        assert told == [t("channels.link_done", "zh")] * 2
+        assert await ConversationStore(redis_client).transcript(f"telegram:{EMMA}") == history

@@ -24,7 +24,7 @@ from connectors.telegram import TelegramChannel, make_bot
 from connectors.telegram_cli import poll, set_webhook
 from tests.helpers.fake_telegram import BOT_TOKEN, EMMA, WEBHOOK_SECRET, FakeBotApi, fake_bot_api, update
 from tests.helpers.settings import both_channels, telegram_settings
-from tests.helpers.telegram_rig import Rig
+from tests.helpers.telegram_rig import Rig, both_channels_gateway
 
 
 @pytest.fixture
@@ -222,46 +222,34 @@ async def test_customer_links_wechat_and_telegram_and_agents_see_one_history(
 ) -> None:
     from bot.i18n import t
     from bot.runtime import seed_demo
-    from tests.helpers.fake_wechat import WeChatServer, fake_wechat_api, fixture
+    from tests.helpers.fake_wechat import fixture
 
     await seed_demo(redis_url)
-    async with fake_wechat_api() as wx_api, fake_bot_api() as tg_api:
-        settings = both_channels(telegram_settings(redis_url, tg_api.base_url), wx_api.base_url, tg_api.base_url)
-        app = create_app(settings, run_pipeline=False)
-        app[appkeys.CHANNELS]["wechat"].passive.wait_s = 0.2
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, settings.host, settings.port).start()
-        try:
-            async with aiohttp.ClientSession() as session:
-                tg = Rig(f"{settings.public_origin}/webhooks/telegram", app[appkeys.CHANNELS]["telegram"],
-                         tg_api, redis_client, session)
-                wx = WeChatServer(f"{settings.public_origin}/webhooks/wechat", session)
-                # A wrong guess is refused (and counted); the right digits link the chat to 张伟 (c1001).
-                assert await tg.post(update("message", update_id=41, text="/link DD20261104001 0000")) == 200
-                assert await tg.post(update("message", update_id=42, text="/link DD20261104001 5678")) == 200
-                status, body = await wx.deliver(fixture("text", openid="oZhangWei", msg_id="9101",
-                                                        content="绑定 DD20261104001 5678"))
-                assert wx.reply_text(body) == t("channels.link_done", "zh")
-                sent = await tg.sent_count(2)
-                assert sorted(m["text"] for m in sent) == sorted([t("channels.link_failed", "zh"),
-                                                                  t("channels.link_done", "zh")])
-                # From now on both channels write to the customer's one conversation.
-                assert await tg.post(update("message", update_id=43, text="where is my parcel?")) == 200
-                assert (await wx.deliver(fixture("text", openid="oZhangWei", msg_id="9102",
-                                                 content="我的订单到哪了")))[0] == 200
-                queued = await tg.queued()
-                assert {(m.channel, m.conversation_id, m.customer_id) for m in queued} == {
-                    ("telegram", "cust:c1001", "c1001"), ("wechat", "cust:c1001", "c1001")}
-                history = await ConversationStore(redis_client).transcript("cust:c1001")
-                customer_turns = [(e["channel"], e["text"]) for e in history if e["role"] == "customer"]
-                assert ("telegram", "where is my parcel?") in customer_turns
-                assert ("wechat", "我的订单到哪了") in customer_turns
-                # The phone digits are never kept in a transcript.
-                everything = json.dumps(await ConversationStore(redis_client).transcript(f"telegram:{EMMA}"))
-                assert "5678" not in everything and "0000" not in everything
-        finally:
-            await runner.cleanup()
+    async with both_channels_gateway(redis_url, redis_client, passive_wait_s=0.2) as gateway:
+        tg, wx = gateway.telegram, gateway.wechat
+        # A wrong guess is refused (and counted); the right digits link the chat to 张伟 (c1001).
+        assert await tg.post(update("message", update_id=41, text="/link DD20261104001 0000")) == 200
+        assert await tg.post(update("message", update_id=42, text="/link DD20261104001 5678")) == 200
+        _, body = await wx.deliver(fixture("text", openid="oZhangWei", msg_id="9101",
+                                                content="绑定 DD20261104001 5678"))
+        assert wx.reply_text(body) == t("channels.link_done", "zh")
+        sent = await tg.sent_count(2)
+        assert sorted(m["text"] for m in sent) == sorted([t("channels.link_failed", "zh"),
+                                                          t("channels.link_done", "zh")])
+        # From now on both channels write to the customer's one conversation.
+        assert await tg.post(update("message", update_id=43, text="where is my parcel?")) == 200
+        assert (await wx.deliver(fixture("text", openid="oZhangWei", msg_id="9102",
+                                         content="我的订单到哪了")))[0] == 200
+        queued = await tg.queued()
+        assert {(m.channel, m.conversation_id, m.customer_id) for m in queued} == {
+            ("telegram", "cust:c1001", "c1001"), ("wechat", "cust:c1001", "c1001")}
+        history = await ConversationStore(redis_client).transcript("cust:c1001")
+        customer_turns = [(e["channel"], e["text"]) for e in history if e["role"] == "customer"]
+        assert ("telegram", "where is my parcel?") in customer_turns
+        assert ("wechat", "我的订单到哪了") in customer_turns
+        # The phone digits are never kept in a transcript.
+        everything = json.dumps(await ConversationStore(redis_client).transcript(f"telegram:{EMMA}"))
+        assert "5678" not in everything and "0000" not in everything
 
 
 async def test_link_attempts_are_limited(redis_url: str, redis_client: aioredis.Redis) -> None:

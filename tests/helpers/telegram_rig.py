@@ -1,19 +1,26 @@
-"""A gateway's Telegram webhook as Telegram sees it: post updates, read what was queued and what was sent."""
+"""A gateway's webhooks as Telegram (and WeChat) see them: post updates, read what was queued and what was sent."""
 from __future__ import annotations
 
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import redis.asyncio as aioredis
 
+from bot import appkeys
+from bot.app import create_app
 from bot.inbox import stream_key
 from bot.messages import InboundMessage
 from connectors.telegram import TelegramChannel
-from tests.helpers.fake_telegram import WEBHOOK_SECRET, FakeBotApi
+from tests.helpers.fake_telegram import WEBHOOK_SECRET, FakeBotApi, fake_bot_api
+from tests.helpers.fake_wechat import WeChatServer, fake_wechat_api
+from tests.helpers.loopback import serving
+from tests.helpers.settings import both_channels, telegram_settings
 
 
 @dataclass
@@ -45,3 +52,26 @@ class Rig:
         while len(self.api.sent) < count and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         return self.api.sent
+
+
+@dataclass
+class BothChannels:
+    """A gateway (no pipeline) with WeChat and Telegram on their fake APIs, and a client for each."""
+
+    telegram: Rig
+    wechat: WeChatServer
+
+
+@asynccontextmanager
+async def both_channels_gateway(
+    redis_url: str, redis: aioredis.Redis, passive_wait_s: float
+) -> AsyncIterator[BothChannels]:
+    async with fake_wechat_api() as wx_api, fake_bot_api() as tg_api:
+        settings = both_channels(telegram_settings(redis_url, tg_api.base_url), wx_api.base_url, tg_api.base_url)
+        app = create_app(settings, run_pipeline=False)
+        app[appkeys.CHANNELS]["wechat"].passive.wait_s = passive_wait_s
+        async with serving(app) as origin, aiohttp.ClientSession() as session:
+            yield BothChannels(
+                Rig(f"{origin}/webhooks/telegram", app[appkeys.CHANNELS]["telegram"], tg_api, redis, session),
+                WeChatServer(f"{origin}/webhooks/wechat", session),
+            )
