@@ -12,6 +12,12 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def clipped(text: str, limit: int) -> str:
+    """A message too long for the bot, as kept for agents: its first ``limit`` characters and a marker, so the
+    customer's words are not lost although the bot only asked them to write less."""
+    return text if len(text) <= limit else f"{text[:limit]} […{len(text) - limit} more characters]"
+
+
 @dataclass(frozen=True)
 class Button:
     title: str

@@ -28,7 +28,7 @@ from bot.conversations import ConversationStore
 from bot.customers import ChannelUser, Customers, LinkRequest, parse_link_command
 from bot.i18n import detect_language, t
 from bot.inbox import Inbox
-from bot.messages import InboundMessage, OutboundMessage
+from bot.messages import InboundMessage, OutboundMessage, clipped
 from connectors.base import Channel
 from connectors.telegram_limits import TelegramLimiter
 from connectors.telegram_text import split_message
@@ -156,7 +156,8 @@ class TelegramChannel(Channel):
             await self._note(user, text, msg_id, "smalltalk.greet", lang or user_lang)
             return
         if len(text) > self.max_message_chars:
-            self._reply_later(user.conversation_id, t("gateway.too_long", lang, limit=self.max_message_chars))
+            await self._note(user, clipped(text, self.max_message_chars), msg_id, "gateway.too_long", lang,
+                             limit=self.max_message_chars)
             return
         link = parse_link_command(text)
         if link is not None:
@@ -179,11 +180,12 @@ class TelegramChannel(Channel):
         return InboundMessage(channel=self.name, sender=user.user_id, conversation_id=user.conversation_id,
                               text=text, message_id=msg_id, customer_id=user.customer_id, metadata=metadata or {})
 
-    async def _note(self, user: ChannelUser, text: str, msg_id: str, answer_key: str, lang: str | None) -> None:
-        """Kept for agents, answered here without the bot (``/start``, photos, stickers...)."""
+    async def _note(self, user: ChannelUser, text: str, msg_id: str, answer_key: str, lang: str | None,
+                    **fields: object) -> None:
+        """Kept for agents, answered here without the bot (``/start``, photos, stickers, too long...)."""
         if await self.inbox.record(self._inbound(user, text, msg_id)):
             lang = lang or (await self.conversations.record(user.conversation_id)).get("lang")
-            self._reply_later(user.conversation_id, t(answer_key, lang))
+            self._reply_later(user.conversation_id, t(answer_key, lang, **fields))
 
     async def _link(self, user: ChannelUser, link: LinkRequest, msg_id: str, lang: str | None) -> None:
         if not await self.inbox.record(self._inbound(user, f"/link {link.order_id} ****", msg_id)):

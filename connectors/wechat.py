@@ -21,7 +21,7 @@ from bot.conversations import ConversationStore
 from bot.customers import ChannelUser, Customers, LinkRequest, link_key, parse_link_command
 from bot.i18n import detect_language, t
 from bot.inbox import Inbox
-from bot.messages import InboundMessage, OutboundMessage
+from bot.messages import InboundMessage, OutboundMessage, clipped
 from connectors.base import Channel
 from connectors.wechat_api import CustomerServiceApi, DeliveryFailed
 from connectors.wechat_passive import WAIT_S, PassiveReplies
@@ -238,7 +238,8 @@ class WeChatChannel(Channel):
             if not meaning.text:
                 return t("gateway.empty", lang)
             if len(meaning.text) > self.max_message_chars:
-                return t("gateway.too_long", lang, limit=self.max_message_chars)
+                return await self._note(user, clipped(meaning.text, self.max_message_chars), msg_id,
+                                        t("gateway.too_long", lang, limit=self.max_message_chars))
             link = parse_link_command(meaning.text)
             if link is not None:
                 return await self._link(user, link, msg_id, lang)
@@ -262,7 +263,8 @@ class WeChatChannel(Channel):
         return await self.passive.wait(waiter)
 
     async def _note(self, user: ChannelUser, text: str, msg_id: str, answer: str) -> str | None:
-        """Something the bot does not read (a photo, a location, an event): kept for agents, answered here."""
+        """Something the bot does not read (a photo, a location, an event, a message too long): kept for agents,
+        answered here."""
         inbound = InboundMessage(channel=self.name, sender=user.user_id, conversation_id=user.conversation_id,
                                  text=text, message_id=msg_id, customer_id=user.customer_id)
         if not await self.inbox.record(inbound):

@@ -77,6 +77,21 @@ async def test_start_and_photo_are_answered_without_the_bot_and_kept(rig: Rig) -
     assert await rig.queued() == []
 
 
+async def test_too_long_message_is_kept_for_agents_and_answered_with_the_limit(rig: Rig) -> None:
+    from bot.i18n import t
+
+    text = ("my parcel never arrived and nobody answers " * 60).strip()  # 2,579 characters; the limit is 2,000
+    long_update = update("message", update_id=90, text=text)
+    assert await rig.post(long_update) == 200
+    assert [m["text"] for m in await rig.sent_count(1)] == [t("gateway.too_long", "en", limit=2000)]
+    assert await rig.queued() == []  # not sent to the bot
+    transcript = await ConversationStore(rig.redis).transcript(f"telegram:{EMMA}")
+    assert [e["text"] for e in transcript if e["role"] == "customer"] == [text[:2000] + " […579 more characters]"]
+    assert await rig.post(long_update) == 200  # Telegram's redelivery: kept once, answered once
+    await asyncio.sleep(0.2)
+    assert len(rig.api.sent) == 1
+
+
 async def test_buttons_become_an_inline_keyboard_and_a_press_comes_back_with_its_payload(rig: Rig) -> None:
     assert await rig.post(update("message")) == 200
     conversation = f"telegram:{EMMA}"

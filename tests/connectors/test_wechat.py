@@ -277,6 +277,20 @@ async def test_non_text_messages_are_kept_for_agents_and_answered_politely(
     assert await rig.wechat.deliver(xml) == (200, "success")  # WeChat's retry: no second answer
 
 
+async def test_too_long_message_is_kept_for_agents_and_answered_with_the_limit(rig: Rig) -> None:
+    from bot.i18n import t
+
+    text = "我的订单到底什么时候发货" * 200  # 2,400 characters; the limit is 2,000
+    xml = fixture("text", openid="oJoy", msg_id="8201", content=text)
+    status, body = await rig.wechat.deliver(xml)
+    assert status == 200
+    assert rig.wechat.reply_text(body) == t("gateway.too_long", "zh", limit=2000)
+    assert await rig.stored() == 0  # not sent to the bot
+    transcript = await ConversationStore(rig.redis).transcript("wechat:oJoy")
+    assert [e["text"] for e in transcript if e["role"] == "customer"] == [text[:2000] + " […400 more characters]"]
+    assert await rig.wechat.deliver(xml) == (200, "success")  # WeChat's retry: kept once, answered once
+
+
 async def test_voice_with_recognition_is_a_text_message(rig: Rig) -> None:
     answering = asyncio.create_task(bot_answers(rig, "wechat:oIvy", "收到"))
     status, body = await rig.wechat.deliver(fixture("voice", openid="oIvy", msg_id="8101", content="我要退货"))
