@@ -295,6 +295,7 @@ async def test_voice_with_recognition_is_a_text_message(rig: Rig) -> None:
     answering = asyncio.create_task(bot_answers(rig, "wechat:oIvy", "收到"))
     status, body = await rig.wechat.deliver(fixture("voice", openid="oIvy", msg_id="8101", content="我要退货"))
     await answering
+    assert status == 200
     assert rig.wechat.reply_text(body) == "收到"
     assert (await ConversationStore(rig.redis).transcript("wechat:oIvy"))[0]["text"] == "我要退货"
 
