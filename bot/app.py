@@ -13,6 +13,7 @@ from aiohttp import web
 from bot import appkeys
 from bot.console.routes import setup_console
 from bot.conversations import ConversationStore
+from bot.handoff.followups import watch as watch_followups
 from bot.handoff.setup import create_manager
 from bot.health import healthz
 from bot.inbox import Inbox
@@ -96,7 +97,12 @@ async def _handoff(app: web.Application) -> AsyncIterator[None]:
     app[appkeys.HANDOFF] = manager
     app[appkeys.PIPELINE] = Pipeline(app[appkeys.REDIS], app[appkeys.RASA], app[appkeys.CHANNELS],
                                      app[appkeys.SETTINGS].shards, handoff=manager)
+    # Every process watches promised follow-ups; an alert is claimed in Redis, so it is raised once.
+    watcher = asyncio.create_task(watch_followups(manager.followups, manager.store.publish), name="kefu-followups")
     yield
+    watcher.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watcher
     await manager.context.backend.close()
 
 

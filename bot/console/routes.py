@@ -230,7 +230,8 @@ def _text(body: dict[str, Any], field: str = "text") -> str:
 
 
 async def act(request: web.Request) -> web.StreamResponse:
-    """claim | reply | note | transfer ({"to": agent} or {"team": team}) | close | handback on one ticket."""
+    """claim | reply | note | transfer ({"to": agent} or {"team": team}) | close | handback |
+    followup ({"due_at": epoch seconds, "what": text}) | followup_done on one ticket."""
     session: Session = request[SESSION]
     manager: HandoffManager = request.app[appkeys.HANDOFF]
     ticket_id, action = request.match_info["ticket"], request.match_info["action"]
@@ -259,6 +260,11 @@ async def act(request: web.Request) -> web.StreamResponse:
                                           supervisor)).summary()
         elif action == "handback":
             result = (await manager.hand_back(ticket_id, user.name, supervisor)).summary()
+        elif action == "followup":
+            result = (await manager.promise_followup(ticket_id, user.name, _due_at(body), _text(body, "what"))
+                      ).to_dict()
+        elif action == "followup_done":
+            result = await manager.followup_kept(ticket_id, user.name)
         else:
             raise web.HTTPNotFound()
     except ClaimRefused:
@@ -266,6 +272,13 @@ async def act(request: web.Request) -> web.StreamResponse:
     except HandoffError as error:
         return web.json_response({"error": str(error)}, status=409)
     return web.json_response({"ok": True, "result": result})
+
+
+def _due_at(body: dict[str, Any]) -> float:
+    due = body.get("due_at")
+    if isinstance(due, bool) or not isinstance(due, int | float) or not 0 < due < 2**34:
+        raise web.HTTPBadRequest(text=json.dumps({"error": "due_at: epoch seconds"}), content_type="application/json")
+    return float(due)
 
 
 async def _routed_here(manager: HandoffManager, ticket_id: str, session: Session) -> None:

@@ -22,6 +22,7 @@ from actions.backends import OrderBackend
 from bot.conversations import ConversationStore
 from bot.handoff.context import ContextBuilder, notes_subject
 from bot.handoff.decision import Decision, HandoffPolicy
+from bot.handoff.followups import FollowUp, FollowUps
 from bot.handoff.settings import HandoffSettings
 from bot.handoff.state import ClaimRefused, Handoff, HandoffStore
 from bot.handoff.teams import team_for
@@ -60,6 +61,7 @@ class HandoffManager:
         self.store = HandoffStore(redis)
         self.tickets = TicketStore(redis)
         self.conversations = ConversationStore(redis)
+        self.followups = FollowUps(redis)
         self.context = ContextBuilder(self.conversations, self.tickets, backend, self.store)
         self._deliver: Deliver | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -130,6 +132,11 @@ class HandoffManager:
         # never arrives ahead of the ticket number.
         for notice in await self._announcement(handoff):
             await self.deliver(message.channel, notice)
+        now = datetime.now(UTC)
+        if not self.settings.is_open(now):  # the customer was just told when agents will contact them
+            await self.followups.promise(ticket.id, self.settings.next_opening(now).timestamp(),
+                                         "Contact the customer: they were told we would when agents start.",
+                                         "system")
         await self.store.publish({"type": "queued", "item": handoff.summary()})
         log.info("handoff %s: %s (%s) via %s, %s", ticket.id, decision.reason, decision.source,
                  message.channel, conversation_id)
@@ -200,13 +207,31 @@ class HandoffManager:
         return handoff
 
     async def packet(self, ticket_id: str) -> dict[str, Any]:
-        """The context packet, rebuilt live (transcript so far, orders' status now, notes)."""
+        """The context packet, rebuilt live (transcript so far, orders' status now, notes, the follow-up due)."""
         handoff = await self.store.get(ticket_id)
         if handoff is None:
             raise HandoffError(f"no handoff {ticket_id}")
         stored = await self.store.packet(ticket_id) or {}
         ticket = stored.get("ticket") or {}
-        return await self.context.build(handoff, _decision(ticket.get("decision")), stored.get("slots"))
+        packet = await self.context.build(handoff, _decision(ticket.get("decision")), stored.get("slots"))
+        followup = await self.followups.get(ticket_id)
+        return packet | {"followup": followup.to_dict() if followup else None}
+
+    async def promise_followup(self, ticket_id: str, agent: str, due_at: float, what: str) -> FollowUp:
+        """An agent's promise to the customer ("I'll call you back by 12:00"), tracked until kept or closed."""
+        handoff = await self._active(ticket_id)
+        if due_at <= time.time():
+            raise HandoffError("a follow-up is due in the future")
+        followup = await self.followups.promise(handoff.ticket_id, due_at, what, agent)
+        await self.store.publish({"type": "followup", "stage": "promised", "item": followup.to_dict()})
+        return followup
+
+    async def followup_kept(self, ticket_id: str, agent: str) -> bool:
+        kept = await self.followups.kept(ticket_id)
+        if kept:
+            await self.store.publish({"type": "followup", "stage": "kept", "item": {"ticket_id": ticket_id},
+                                      "by": agent})
+        return kept
 
     async def claim(self, ticket_id: str, agent: str, display_name: str) -> Handoff:
         handoff = await self.store.claim(ticket_id, agent)
@@ -280,6 +305,7 @@ class HandoffManager:
         if not await self.store.finish(handoff, status, resolution, "" if supervisor else agent):
             raise HandoffError(f"{handoff.ticket_id} is no longer active")
         await self._resume(handoff.conversation_id)
+        await self.followups.kept(handoff.ticket_id)
         await self.tickets.update_status(handoff.ticket_id, ticket_status, text)
         finished = replace(handoff, status=status, resolution=resolution)
         await self.store.publish({"type": "finished", "item": finished.summary()})

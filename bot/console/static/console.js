@@ -112,7 +112,24 @@ async function openTicket(ticketId) {
   $("earlier").replaceChildren(...data.earlier_tickets.map((e) =>
     el("li", e.id + " · " + e.reason + " · " + e.status + " · " + e.trigger_text + (e.last_update ? " · " + e.last_update : ""))));
   $("notes").replaceChildren(...data.notes.map((n) => el("li", n.agent + ": " + n.text)));
+  renderFollowup(data.followup);
   $("slots").textContent = JSON.stringify(data.slots, null, 2);
+}
+
+function renderFollowup(followup) {
+  if (!followup) { $("followup").replaceChildren(el("span", "none")); return; }
+  const due = new Date(followup.due_at * 1000);
+  const late = followup.due_at * 1000 < Date.now();
+  $("followup").replaceChildren(el("span", "due " + due.toLocaleString() + " · " + followup.what
+    + " · promised by " + followup.promised_by, late ? "late" : ""));
+}
+
+function followupAlert(event) {
+  const item = event.item;
+  const text = item.ticket_id + ": follow-up " + (event.stage === "missed" ? "MISSED" : "due soon") + " ("
+    + new Date(item.due_at * 1000).toLocaleTimeString() + ") · " + item.what;
+  $("notice").textContent = text;
+  if ("Notification" in window && Notification.permission === "granted") new Notification("Follow-up", { body: text });
 }
 
 function onEvent(event) {
@@ -140,6 +157,9 @@ function onEvent(event) {
     state.items.delete(event.item.ticket_id);
   } else if (event.type === "message" && event.ticket === state.open) {
     renderEntry(event.entry);
+  } else if (event.type === "followup") {
+    if (event.stage === "soon" || event.stage === "missed") followupAlert(event);
+    if (event.item.ticket_id === state.open) openTicket(state.open);
   } else if (event.type === "note" && event.ticket === state.open) {
     $("notes").append(el("li", event.note.agent + ": " + event.note.text));
   }
@@ -214,6 +234,11 @@ async function start() {
     $("reply").value = ""; await act("reply", { text }); };
   $("note-form").onsubmit = async (e) => { e.preventDefault(); const text = $("note").value; if (!text.trim()) return;
     $("note").value = ""; await act("note", { text }); };
+  $("followup-form").onsubmit = async (e) => { e.preventDefault();
+    const due = new Date($("followup-due").value).getTime() / 1000; const what = $("followup-what").value;
+    if (!due || !what.trim()) return;
+    $("followup-what").value = ""; await act("followup", { due_at: due, what }); };
+  $("followup-done").onclick = () => act("followup_done");
   $("logout").onclick = async () => { await api("/console/logout", {}); window.location.assign("/console/login"); };
   if ("Notification" in window && Notification.permission === "default") Notification.requestPermission();
   connect();
