@@ -96,4 +96,7 @@ async def watch(followups: FollowUps, publish, every_s: float = CHECK_EVERY_S) -
                 await publish(event)
         except REDIS_DOWN as error:
             log.warning("follow-ups: Redis unavailable (%s); retrying", error)
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():  # cancelled inside a Redis call that turned it into an error
+            return
         await asyncio.sleep(every_s)
