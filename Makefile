@@ -5,14 +5,14 @@ setup:
 	@bash scripts/setup.sh
 
 run: setup
-	.venv/bin/python -m bot run
+	.venv/bin/python -m kefu run
 
 test:
 	@bash scripts/setup.sh --browser
 	.venv/bin/python -m pytest -ra $(PYTEST_ARGS)
 
 eval: setup
-	.venv/bin/python -m bot eval --cases ../shared/eval/dev-cases.jsonl
+	.venv/bin/python -m kefu eval --cases ../shared/eval/dev-cases.jsonl
 
 clean:
 	rm -rf models .kefu

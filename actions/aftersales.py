@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from actions.backends.base import Order
+from kefu.orders.base import Order
 
 # No carrier scan for this long after shipping counts as a lost parcel: the refund is automatic.
 STALE_TRACKING = timedelta(hours=72)

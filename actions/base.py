@@ -11,9 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from redis.exceptions import RedisError
 
 from actions import runtime
-from actions.backends.base import BackendUnavailable, OrderNotFound, ShopRefused
 from actions.flow import dispatch
 from actions.turn import Turn
+from kefu.orders.base import BackendUnavailable, OrderNotFound, ShopRefused
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from actions.backends.base import Order
+from kefu.orders.base import Order
 
 CHANNELS = ("web", "wechat", "telegram", "eval")
 _DIGITS = re.compile(r"\D")

@@ -5,8 +5,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from actions.backends.base import Order
 from actions.turn import Turn
+from kefu.orders.base import Order
 
 Handler = Callable[[Turn, Order | None], Awaitable[None]]
 Followup = Callable[[Turn, dict[str, Any]], Awaitable[None]]

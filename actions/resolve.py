@@ -4,9 +4,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from actions.backends.base import Order, OrderNotFound
 from actions.identity import phone_last4, phone_matches
 from actions.turn import Turn
+from kefu.orders.base import Order, OrderNotFound
 
 log = logging.getLogger(__name__)
 MAX_LISTED_ORDERS = 5

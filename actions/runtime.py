@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 
-from actions.backends import OrderBackend, create_backend
-from actions.settings import ActionSettings
-from bot.tickets import TicketStore
+from kefu.config.orders import ActionSettings
+from kefu.core.tickets import TicketStore
+from kefu.orders import OrderBackend, create_backend
 
 log = logging.getLogger(__name__)
 

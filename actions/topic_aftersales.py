@@ -5,10 +5,10 @@ import re
 from typing import Any
 
 from actions import aftersales
-from actions.backends.base import Order
 from actions.registry import on_confirm, on_deny, on_text, topic
 from actions.resolve import fetch_visible
 from actions.turn import Turn
+from kefu.orders.base import Order
 
 _EXCHANGE = re.compile(r"换货|换一|换个|调换|换尺码|换码|换颜色|exchange|swap|replace|different size", re.IGNORECASE)
 # Chinese tax ids (统一社会信用代码) are 18 characters; older ones 15 or 20.

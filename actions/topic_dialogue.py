@@ -1,10 +1,10 @@
 """Turns that answer the bot: yes, no, and "here is the id / phone / detail you asked for"."""
 from __future__ import annotations
 
-from actions.backends.base import Order
 from actions.flow import run_topic
 from actions.registry import TOPICS, topic
 from actions.turn import Turn
+from kefu.orders.base import Order
 
 
 @topic("affirm")

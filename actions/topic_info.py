@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import re
 
-from actions.backends.base import Order
 from actions.registry import topic
 from actions.turn import Turn
-from bot.tickets import Ticket
+from kefu.core.tickets import Ticket
+from kefu.orders.base import Order
 
 # Policy questions by keyword, in both languages; the first matching ones are answered, else a summary.
 POLICY_KEYWORDS: dict[str, re.Pattern[str]] = {

@@ -5,10 +5,10 @@ import re
 from typing import Any
 
 from actions import aftersales
-from actions.backends.base import Order, OrderItem, TrackingEvent
 from actions.registry import on_confirm, on_text, topic
 from actions.resolve import fetch_visible
 from actions.turn import Turn
+from kefu.orders.base import Order, OrderItem, TrackingEvent
 
 TIMELINE_EVENTS = 3
 MIN_ADDRESS_CHARS = 5

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import Identity
 from actions.runtime import Services
-from bot.i18n import DEFAULT_LANG, detect_language, has, t
+from kefu.core.i18n import DEFAULT_LANG, detect_language, has, t
 
 
 @dataclass

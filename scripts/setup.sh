@@ -71,4 +71,4 @@ if [ "$want_browser" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   apt_install chromium
 fi
 
-.venv/bin/python -m bot setup
+.venv/bin/python -m kefu setup

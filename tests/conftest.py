@@ -10,10 +10,10 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
-from bot.model import train
-from bot.runtime import seed_demo
-from bot.settings import Settings
-from bot.stack import Stack, free_port
+from kefu.config.settings import Settings
+from kefu.ops.model import train
+from kefu.ops.runtime import seed_demo
+from kefu.ops.stack import Stack, free_port
 from tests.helpers.gateway import running_gateway
 from tests.helpers.redis_server import redis_server
 

@@ -15,10 +15,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
 from actions.actions import KefuAction
-from actions.backends.demo import DemoOrderBackend, seed_demo
-from actions.settings import ActionSettings
-from bot.settings import PROJECT_ROOT
-from bot.tickets import TicketStore
+from kefu.config.orders import ActionSettings
+from kefu.config.settings import PROJECT_ROOT
+from kefu.core.tickets import TicketStore
+from kefu.orders.demo import DemoOrderBackend, seed_demo
 
 NOW = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)
 

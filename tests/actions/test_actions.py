@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from actions import runtime
-from actions.backends.http import HttpOrderBackend
-from bot.i18n import t
+from kefu.core.i18n import t
+from kefu.orders.http import HttpOrderBackend
 from tests.actions.conftest import ACTIONS, RULES, Conversation
 from tests.helpers.redis_server import free_port
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from actions import aftersales
-from actions.backends.base import Order, TrackingEvent
+from kefu.orders.base import Order, TrackingEvent
 
 NOW = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)
 

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from actions.backends.base import Order
 from actions.identity import Identity, phone_last4, phone_matches
+from kefu.orders.base import Order
 
 ORDER = Order(id="DD20261104005", customer_id="c1001", phone="13812345678", status="shipped",
               created_at=datetime(2026, 11, 1, tzinfo=UTC), address="x", total=1.0)

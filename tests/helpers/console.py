@@ -10,8 +10,8 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
-from bot.console.users import UserStore
-from bot.handoff.teams import DEFAULT_TEAM
+from kefu.console.users import UserStore
+from kefu.handoff.teams import DEFAULT_TEAM
 
 
 async def add_user(redis_url: str, name: str, role: str = "agent", team: str = DEFAULT_TEAM) -> str:

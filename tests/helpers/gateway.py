@@ -11,9 +11,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.app import create_app
-from bot.identity import sign_customer
-from bot.settings import Settings
+from kefu.app.gateway import create_app
+from kefu.config.settings import Settings
+from kefu.core.identity import sign_customer
 
 
 @asynccontextmanager

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from bot.stack import free_port
+from kefu.ops.stack import free_port
 
 
 @contextmanager

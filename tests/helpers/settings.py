@@ -4,12 +4,12 @@ from __future__ import annotations
 import dataclasses
 from datetime import time
 
-from bot.channel_settings import ChannelSettings
-from bot.handoff.settings import HandoffSettings
-from bot.settings import Settings
-from bot.stack import free_port
-from tests.helpers.fake_telegram import BOT_TOKEN, WEBHOOK_SECRET
-from tests.helpers.fake_wechat import AES_KEY, APPID, SECRET, TOKEN
+from fakes.telegram import BOT_TOKEN, WEBHOOK_SECRET
+from fakes.wechat import AES_KEY, APPID, SECRET, TOKEN
+from kefu.config.channels import ChannelSettings
+from kefu.config.handoff import HandoffSettings
+from kefu.config.settings import Settings
+from kefu.ops.stack import free_port
 
 # Working hours around the clock, so a test never depends on when it runs.
 ALWAYS_OPEN = HandoffSettings(opens=time(0, 0), closes=time(23, 59, 59, 999999))

@@ -12,14 +12,14 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
-from bot import appkeys
-from bot.app import create_app
-from bot.inbox import stream_key
-from bot.messages import InboundMessage
-from connectors.telegram import TelegramChannel
-from tests.helpers.fake_telegram import WEBHOOK_SECRET, FakeBotApi, fake_bot_api
-from tests.helpers.fake_wechat import WeChatServer, fake_wechat_api
-from tests.helpers.loopback import serving
+from fakes.loopback import serving
+from fakes.telegram import WEBHOOK_SECRET, FakeBotApi, fake_bot_api
+from fakes.wechat import WeChatServer, fake_wechat_api
+from kefu.app import appkeys
+from kefu.app.gateway import create_app
+from kefu.channels.telegram.channel import TelegramChannel
+from kefu.core.inbox import stream_key
+from kefu.core.messages import InboundMessage
 from tests.helpers.settings import both_channels, telegram_settings
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import subprocess
 
-from bot.model import RASA_BIN, rasa_env, train
-from bot.settings import PROJECT_ROOT
+from kefu.config.settings import PROJECT_ROOT
+from kefu.ops.model import RASA_BIN, rasa_env, train
 
 HELD_OUT_ACCURACY_FLOOR = 0.75
 SPLIT_DIR = PROJECT_ROOT / ".kefu" / "nlu-split"

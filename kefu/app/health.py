@@ -1,0 +1,40 @@
+"""``/healthz``: is every part the bot needs answering (Redis, Rasa with a model, the action server)?"""
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from kefu.app import appkeys
+
+CHECK_TIMEOUT = aiohttp.ClientTimeout(total=3)
+
+
+async def _redis_ok(redis: aioredis.Redis) -> bool:
+    try:
+        return bool(await asyncio.wait_for(redis.ping(), timeout=3))
+    except (aioredis.RedisError, OSError, TimeoutError):
+        return False
+
+
+async def _http_ok(session: aiohttp.ClientSession, url: str) -> bool:
+    try:
+        async with session.get(url, timeout=CHECK_TIMEOUT) as response:
+            return response.status == 200
+    except (aiohttp.ClientError, TimeoutError):
+        return False
+
+
+async def healthz(request: web.Request) -> web.Response:
+    app = request.app
+    settings = app[appkeys.SETTINGS]
+    redis_ok, rasa_ok, actions_ok = await asyncio.gather(
+        _redis_ok(app[appkeys.REDIS]),
+        app[appkeys.RASA].is_ready(),
+        _http_ok(app[appkeys.HTTP], f"http://127.0.0.1:{settings.actions_port}/health"),
+    )
+    checks = {"redis": redis_ok, "rasa": rasa_ok, "actions": actions_ok}
+    healthy = all(checks.values())
+    return web.json_response({"ok": healthy, "checks": checks}, status=200 if healthy else 503)

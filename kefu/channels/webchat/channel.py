@@ -1,0 +1,203 @@
+"""Web chat: the embeddable widget talks to ``/ws/chat``; replies reach it through Redis pub/sub.
+
+Frames (JSON, both ways) are documented in the README ("Web chat protocol"). Any gateway process can
+hold the socket: replies are published on the conversation's channel and every process forwards its own.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from aiohttp import WSMsgType, web
+
+from kefu.channels.base import Channel
+from kefu.core.conversations import ConversationStore
+from kefu.core.i18n import detect_language, t
+from kefu.core.identity import VISITOR_ID, customer_conversation, verify_customer, visitor_conversation
+from kefu.core.inbox import Inbox
+from kefu.core.messages import InboundMessage, OutboundMessage
+
+log = logging.getLogger(__name__)
+
+HELLO_TIMEOUT_S = 10
+MAX_FRAME_BYTES = 64 * 1024
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_TRY_AGAIN = 1013
+REDIS_DOWN = (aioredis.ConnectionError, aioredis.TimeoutError)
+CLIENT_ID_MAX = 64
+# A button's payload is an intent Rasa takes as is (e.g. "/affirm"); nothing else is let through.
+BUTTON_PAYLOAD = re.compile(r"^/[a-z_]{1,40}$")
+
+
+def out_channel(conversation_id: str) -> str:
+    return f"kefu:out:{conversation_id}"
+
+
+@dataclass(frozen=True)
+class Visitor:
+    conversation_id: str
+    customer_id: str | None
+
+
+class HelloError(ValueError):
+    """The first frame did not say who is chatting in a way we can trust."""
+
+
+class WebChatChannel(Channel):
+    name = "web"
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        inbox: Inbox,
+        conversations: ConversationStore,
+        identity_secret: str,
+        allowed_origins: set[str],
+        max_message_chars: int,
+    ) -> None:
+        self.redis = redis
+        self.inbox = inbox
+        self.conversations = conversations
+        self.identity_secret = identity_secret
+        self.allowed_origins = allowed_origins
+        self.max_message_chars = max_message_chars
+
+    async def send_text(self, conversation_id: str, message: OutboundMessage) -> None:
+        await self.redis.publish(out_channel(conversation_id), json.dumps(message.to_dict(), ensure_ascii=False))
+
+    async def send_buttons(self, conversation_id: str, message: OutboundMessage) -> None:
+        # The widget renders buttons itself.
+        await self.send_text(conversation_id, message)
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        return [web.get("/ws/chat", self.handle_socket)]
+
+    def identify(self, hello: dict[str, Any]) -> Visitor:
+        customer_id = hello.get("customer_id")
+        if customer_id:
+            if not verify_customer(str(customer_id), str(hello.get("signature") or ""), self.identity_secret):
+                raise HelloError("bad_signature")
+            return Visitor(customer_conversation(str(customer_id)), str(customer_id))
+        visitor_id = str(hello.get("visitor_id") or "")
+        if not VISITOR_ID.match(visitor_id):
+            raise HelloError("bad_visitor_id")
+        return Visitor(visitor_conversation(visitor_id), None)
+
+    async def handle_socket(self, request: web.Request) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        if origin is not None and origin.rstrip("/") not in self.allowed_origins:
+            log.warning("web chat: refused origin %s", origin)
+            raise web.HTTPForbidden(text="origin not allowed")
+        socket = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME_BYTES)
+        await socket.prepare(request)
+        try:
+            visitor = await self._hello(socket)
+        except HelloError as error:
+            await socket.send_json({"type": "error", "code": str(error)})
+            await socket.close(code=CLOSE_UNAUTHORIZED, message=str(error).encode())
+            return socket
+        pubsub = self.redis.pubsub()
+        try:
+            # Subscribe before reading the history, so no reply falls between the two.
+            await pubsub.subscribe(out_channel(visitor.conversation_id))
+            history = await self.conversations.transcript(visitor.conversation_id)
+        except REDIS_DOWN as error:
+            log.error("web chat: Redis unavailable at connect: %s", error)
+            await pubsub.aclose()
+            await socket.send_json({"type": "error", "code": "unavailable", "retry": True})
+            await socket.close(code=CLOSE_TRY_AGAIN, message=b"unavailable")
+            return socket
+        forwarder = asyncio.create_task(self._forward(pubsub, socket))
+        try:
+            await socket.send_json({
+                "type": "welcome",
+                "conversation_id": visitor.conversation_id,
+                "history": [_public_entry(entry) for entry in history],
+            })
+            await self._receive(socket, visitor)
+        finally:
+            forwarder.cancel()
+            with contextlib.suppress(asyncio.CancelledError, *REDIS_DOWN):
+                await forwarder
+            with contextlib.suppress(*REDIS_DOWN):
+                await pubsub.aclose()
+        return socket
+
+    async def _hello(self, socket: web.WebSocketResponse) -> Visitor:
+        try:
+            frame = await socket.receive(timeout=HELLO_TIMEOUT_S)
+        except TimeoutError:
+            raise HelloError("hello_timeout") from None
+        if frame.type != WSMsgType.TEXT:
+            raise HelloError("bad_hello")
+        try:
+            hello = json.loads(frame.data)
+        except ValueError:
+            raise HelloError("bad_json") from None
+        if not isinstance(hello, dict) or hello.get("type") != "hello":
+            raise HelloError("bad_hello")
+        return self.identify(hello)
+
+    async def _forward(self, pubsub: aioredis.client.PubSub, socket: web.WebSocketResponse) -> None:
+        async for event in pubsub.listen():
+            if event.get("type") == "message" and not socket.closed:
+                await socket.send_str(json.dumps({"type": "message"} | json.loads(event["data"]), ensure_ascii=False))
+
+    async def _receive(self, socket: web.WebSocketResponse, visitor: Visitor) -> None:
+        async for frame in socket:
+            if frame.type != WSMsgType.TEXT:
+                continue
+            reply = await self._take_frame(frame.data, visitor)
+            await socket.send_json(reply)
+
+    async def _take_frame(self, data: str, visitor: Visitor) -> dict[str, Any]:
+        """Validate one client frame and queue its message; the answer is an ack or an error frame."""
+        try:
+            frame = json.loads(data)
+        except ValueError:
+            return {"type": "error", "code": "bad_json"}
+        if not isinstance(frame, dict) or frame.get("type") != "message":
+            return {"type": "error", "code": "bad_request"}
+        client_id = str(frame.get("id") or "")
+        text = frame.get("text")
+        lang = detect_language(text) if isinstance(text, str) else None
+        lang = lang or "zh"
+        if not client_id or len(client_id) > CLIENT_ID_MAX or not isinstance(text, str):
+            return {"type": "error", "id": client_id, "code": "bad_request", "message": t("gateway.bad_request", lang)}
+        text = text.strip()
+        if not text:
+            return {"type": "error", "id": client_id, "code": "empty", "message": t("gateway.empty", lang)}
+        if len(text) > self.max_message_chars:
+            return {
+                "type": "error", "id": client_id, "code": "too_long",
+                "message": t("gateway.too_long", lang, limit=self.max_message_chars),
+            }
+        payload = frame.get("payload")
+        metadata = {"payload": payload} if isinstance(payload, str) and BUTTON_PAYLOAD.match(payload) else {}
+        message = InboundMessage(
+            channel=self.name,
+            sender=visitor.conversation_id,
+            conversation_id=visitor.conversation_id,
+            text=text,
+            message_id=f"{visitor.conversation_id}:{client_id}",
+            customer_id=visitor.customer_id,
+            metadata=metadata,
+        )
+        try:
+            fresh = await self.inbox.submit(message)
+        except REDIS_DOWN as error:
+            log.error("web chat: could not store message from %s: %s", visitor.conversation_id, error)
+            return {"type": "error", "id": client_id, "code": "unavailable", "retry": True,
+                    "message": t("gateway.unavailable", lang)}
+        return {"type": "ack", "id": client_id, "duplicate": not fresh}
+
+
+def _public_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """What the customer's own widget may see of the transcript (not the bot's understanding)."""
+    return {k: entry[k] for k in ("id", "role", "text", "ts", "buttons") if k in entry}

@@ -1,0 +1,147 @@
+"""``python -m kefu``: Kefu's command line (run, worker, setup, train, seed-demo, eval, users, bench, telegram)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from kefu.config.logs import configure_logging
+
+
+def _run(args: argparse.Namespace) -> int:
+    from kefu.app import eventloop
+    from kefu.app.server import serve
+
+    eventloop.run(serve())
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from kefu.app import eventloop
+    from kefu.app.worker import work
+    from kefu.ops.runtime import settings_from_env
+
+    eventloop.run(work(settings_from_env()))
+    return 0
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from kefu.config.devenv import load_dev_env
+    from kefu.ops.model import train
+
+    load_dev_env()
+    model = train()
+    print(f"model: {model.relative_to(model.parent.parent)}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from kefu.ops.model import train
+
+    print(train(force=args.force))
+    return 0
+
+
+def _seed_demo(args: argparse.Namespace) -> int:
+    from kefu.ops.runtime import seed_demo, settings_from_env
+    from kefu.ops.stack import redis_answers
+
+    settings = settings_from_env()
+    if not redis_answers(settings.redis_url):
+        print(f"Redis at {settings.redis_url} does not answer: start it (make run does) or set REDIS_URL",
+              file=sys.stderr)
+        return 2
+    print(json.dumps(asyncio.run(seed_demo(settings.redis_url)), ensure_ascii=False))
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from kefu.eval.evaluate import Evaluator, read_cases, report, score
+    from kefu.ops.runtime import on_free_ports, running_stack, settings_from_env
+
+    cases = read_cases(Path(args.cases))
+    settings = on_free_ports(settings_from_env())
+
+    async def play() -> list[dict]:
+        async with running_stack(settings, scratch=True):
+            return await Evaluator(settings, args.customer, args.concurrency).run(cases)
+
+    predictions = asyncio.run(play())
+    lines = "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in predictions)
+    if args.out:
+        Path(args.out).write_text(lines, encoding="utf-8")
+    else:
+        sys.stdout.write(lines)
+    scores = score(cases, predictions)
+    if scores:
+        print(report(scores), file=sys.stderr)
+    return 0
+
+
+def _bench_handoff(args: argparse.Namespace) -> int:
+    from bench.handoff import run
+
+    return run(args.count)
+
+
+def _bench_wechat(args: argparse.Namespace) -> int:
+    from bench.wechat import run
+
+    return run()
+
+
+def _telegram(args: argparse.Namespace) -> int:
+    from kefu.cli.telegram import poll, set_webhook
+    from kefu.ops.runtime import settings_from_env
+
+    settings = settings_from_env()
+    if args.action == "set-webhook":
+        print("webhook set" if asyncio.run(set_webhook(settings, args.url)) else "Telegram refused the webhook")
+        return 0
+    asyncio.run(poll(settings))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kefu", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start Redis, Rasa, the action server and the gateway").set_defaults(func=_run)
+    commands.add_parser("worker", help="run one pipeline worker against an existing stack (REDIS_URL, "
+                                       "KEFU_RASA_URL)").set_defaults(func=_worker)
+    commands.add_parser("setup", help="dev secrets and a trained model").set_defaults(func=_setup)
+    train = commands.add_parser("train", help="train the Rasa model if its inputs changed")
+    train.add_argument("--force", action="store_true", help="train even when the model is up to date")
+    train.set_defaults(func=_train)
+    commands.add_parser("seed-demo", help="(re)load the demo orders into Redis").set_defaults(func=_seed_demo)
+    evaluate = commands.add_parser("eval", help="play labelled cases through the pipeline")
+    evaluate.add_argument("--cases", required=True, help="JSONL, one case per line")
+    evaluate.add_argument("--out", help="write predictions here instead of stdout")
+    evaluate.add_argument("--customer", default="c1001", help="signed-in demo customer the cases chat as")
+    evaluate.add_argument("--concurrency", type=int, default=4)
+    evaluate.set_defaults(func=_eval)
+    from kefu.cli.users import add_parser as add_users_parser
+
+    add_users_parser(commands)
+    bench = commands.add_parser("bench", help="measure latencies and print a table")
+    benches = bench.add_subparsers(dest="bench", required=True)
+    handoff_bench = benches.add_parser("handoff", help="trigger message -> ticket on an agent's console")
+    handoff_bench.add_argument("--count", type=int, default=100)
+    handoff_bench.set_defaults(func=_bench_handoff)
+    benches.add_parser("wechat", help="WeChat ack latency (50 senders) and duplicate replies over 1,000 "
+                                      "replayed deliveries").set_defaults(func=_bench_wechat)
+    telegram = commands.add_parser("telegram", help="Telegram: register the webhook, or long-poll locally")
+    telegram_actions = telegram.add_subparsers(dest="action", required=True)
+    webhook = telegram_actions.add_parser("set-webhook", help="point Telegram at <gateway>/webhooks/telegram")
+    webhook.add_argument("--url", required=True, help="public https URL ending in /webhooks/telegram")
+    webhook.set_defaults(func=_telegram)
+    telegram_actions.add_parser("polling", help="pull updates into the inbox (local development)").set_defaults(
+        func=_telegram)
+    args = parser.parse_args(argv)
+    configure_logging()
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Kefu's configuration: read from the environment once at start-up, validated, then passed in."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kefu.config.channels import ChannelSettings
+from kefu.config.handoff import HandoffSettings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"{name} is not set (make run writes development values to .kefu/dev.env)")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the gateway, pipeline and CLI need to know about their surroundings."""
+
+    redis_url: str
+    rasa_url: str
+    rasa_token: str
+    identity_secret: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+    actions_port: int = 5055
+    allowed_origins: tuple[str, ...] = ()
+    max_message_chars: int = 2000
+    shards: int = 16
+    # Gateway processes sharing the port, and pipeline processes beside them (kefu/ops/processes.py); 0 workers
+    # runs the pipeline inside the gateways' own event loops.
+    gateways: int = 2
+    pipeline_workers: int = 1
+    # How much lower the CPU priority of the answering processes (workers, Rasa, action server) is than the
+    # gateway's: under load, taking a message in (WeChat's and Telegram's deadlines) goes before answering it.
+    background_nice: int = 10
+    rasa_timeout_s: float = 30.0
+    project_root: Path = field(default=PROJECT_ROOT)
+    handoff: HandoffSettings = field(default_factory=HandoffSettings)
+    # WeChat and Telegram credentials (issue 4): each channel is served only when configured.
+    channels: ChannelSettings = field(default_factory=ChannelSettings)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        origins = tuple(o.strip().rstrip("/") for o in env.get("KEFU_ALLOWED_ORIGINS", "").split(",") if o.strip())
+        return cls(
+            redis_url=env.get("REDIS_URL", "").strip() or "redis://127.0.0.1:6390/0",
+            rasa_url=(env.get("KEFU_RASA_URL", "").strip() or "http://127.0.0.1:5005").rstrip("/"),
+            rasa_token=_required(env, "KEFU_RASA_TOKEN"),
+            identity_secret=_required(env, "KEFU_IDENTITY_SECRET"),
+            host=env.get("KEFU_HOST", "").strip() or "127.0.0.1",
+            port=_int(env, "KEFU_PORT", 8080),
+            actions_port=_int(env, "KEFU_ACTIONS_PORT", 5055),
+            allowed_origins=origins,
+            max_message_chars=_int(env, "KEFU_MAX_MESSAGE_CHARS", 2000),
+            shards=_int(env, "KEFU_SHARDS", 16),
+            gateways=max(1, _int(env, "KEFU_GATEWAYS", 2)),
+            pipeline_workers=max(0, _int(env, "KEFU_PIPELINE_WORKERS", 1)),
+            background_nice=_int(env, "KEFU_BACKGROUND_NICE", 10),
+            handoff=HandoffSettings.from_env(env),
+            channels=ChannelSettings.from_env(env),
+        )
+
+    @property
+    def public_origin(self) -> str:
+        """The origin the demo page is served from; always allowed to open the chat websocket."""
+        return f"http://{self.host}:{self.port}"

@@ -1,0 +1,242 @@
+"""The conversation record: one per customer (or anonymous visitor), kept in Redis across channels."""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from kefu.core.messages import InboundMessage, OutboundMessage
+
+PREFIX = "kefu:conv:"
+# A merged conversation points at the one that holds its history now (``merged_into`` in its record);
+# that one is never merged itself, so following the pointer takes one step. The bound is a guard only.
+MAX_MERGE_HOPS = 4
+
+# A reply joins the transcript of a conversation that has not been merged; 0 sends the caller to _MERGE,
+# so a reply that races with a merge can never land behind it, in a history nobody reads any more.
+_APPEND = """
+if redis.call('HGET', KEYS[1], 'merged_into') then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'updated_at', ARGV[2])
+return 1
+"""
+
+# Move one conversation's history into another, atomically: nothing written to either side can slip between
+# reading and rewriting. KEYS: 1 source record, 2 target record, 3/4 source/target understanding, 5/6
+# source/target undelivered flags, then pairs of time-ordered lists (source, target): the transcript first,
+# then whatever else follows the history (agents' notes). ARGV: 1 target id, 2 customer id or '', 3 now,
+# 4 a transcript entry to append after the merge or '', 5 its time.
+# Entries are merged by their "ts" (ties keep their order, the target's first) and moved, not copied: the
+# source lists are deleted, so running it again moves only what arrived since, and an entry already in the
+# target (byte for byte) is never added twice. Returns how many list entries moved, or -1 (nothing done)
+# when the source was merged into a different conversation before.
+_MERGE = """
+local into = redis.call('HGET', KEYS[1], 'merged_into')
+if into and into ~= ARGV[1] then return -1 end
+local function ts_of(raw)
+  local ok, entry = pcall(cjson.decode, raw)
+  if ok and type(entry) == 'table' then return tonumber(entry['ts']) or 0 end
+  return 0
+end
+local moved = 0
+for pair = 7, #KEYS, 2 do
+  local source, target = KEYS[pair], KEYS[pair + 1]
+  local incoming = redis.call('LRANGE', source, 0, -1)
+  if #incoming > 0 then
+    local present = redis.call('LRANGE', target, 0, -1)
+    local seen, rows = {}, {}
+    for i, raw in ipairs(present) do
+      seen[raw] = true
+      rows[#rows + 1] = {raw = raw, ts = ts_of(raw), n = i}
+    end
+    for i, raw in ipairs(incoming) do
+      if not seen[raw] then
+        seen[raw] = true
+        rows[#rows + 1] = {raw = raw, ts = ts_of(raw), n = #present + i}
+        moved = moved + 1
+      end
+    end
+    table.sort(rows, function(a, b)
+      if a.ts ~= b.ts then return a.ts < b.ts end
+      return a.n < b.n
+    end)
+    redis.call('DEL', target, source)
+    for first = 1, #rows, 500 do
+      local chunk = {}
+      for i = first, math.min(first + 499, #rows) do chunk[#chunk + 1] = rows[i].raw end
+      redis.call('RPUSH', target, unpack(chunk))
+    end
+  end
+end
+for pair = 3, 5, 2 do
+  local flat = redis.call('HGETALL', KEYS[pair])
+  for i = 1, #flat, 2 do redis.call('HSETNX', KEYS[pair + 1], flat[i], flat[i + 1]) end
+  redis.call('DEL', KEYS[pair])
+end
+local old = redis.call('HMGET', KEYS[1], 'created_at', 'updated_at', 'lang', 'channel')
+local now = redis.call('HMGET', KEYS[2], 'created_at', 'updated_at')
+if old[1] and (not now[1] or tonumber(old[1]) < tonumber(now[1])) then
+  redis.call('HSET', KEYS[2], 'created_at', old[1])
+end
+if old[2] and (not now[2] or tonumber(old[2]) > tonumber(now[2])) then
+  redis.call('HSET', KEYS[2], 'updated_at', old[2])
+end
+if old[3] then redis.call('HSETNX', KEYS[2], 'lang', old[3]) end
+if old[4] then redis.call('HSETNX', KEYS[2], 'channel', old[4]) end
+if ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[2], 'customer_id', ARGV[2])
+  redis.call('HSET', KEYS[1], 'customer_id', ARGV[2])
+end
+redis.call('HSET', KEYS[1], 'merged_into', ARGV[1])
+redis.call('HSETNX', KEYS[1], 'merged_at', ARGV[3])
+if ARGV[4] ~= '' then
+  redis.call('RPUSH', KEYS[8], ARGV[4])
+  redis.call('HSET', KEYS[2], 'updated_at', ARGV[5])
+end
+return moved
+"""
+
+
+def transcript_key(conversation_id: str) -> str:
+    return f"{PREFIX}{conversation_id}:transcript"
+
+
+def understanding_key(conversation_id: str) -> str:
+    return f"{PREFIX}{conversation_id}:nlu"
+
+
+def undelivered_key(conversation_id: str) -> str:
+    return f"{PREFIX}{conversation_id}:undelivered"
+
+
+def record_key(conversation_id: str) -> str:
+    return f"{PREFIX}{conversation_id}"
+
+
+def customer_entry(message: InboundMessage) -> dict[str, Any]:
+    return {
+        "id": message.message_id,
+        "role": "customer",
+        "text": message.text,
+        "ts": message.received_at,
+        "channel": message.channel,
+    }
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What Rasa made of one customer turn."""
+
+    intent: str | None
+    confidence: float | None
+    entities: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"intent": self.intent, "confidence": self.confidence, "entities": self.entities}
+
+
+class ConversationStore:
+    """Transcript, channel and per-turn understanding of each conversation.
+
+    The customer's entry is written by the inbox in the same atomic step that queues the message,
+    so the transcript never misses a message that was acknowledged.
+
+    A conversation can be merged into another (a channel user's chat into their customer's conversation once
+    they link it, kefu/core/history_merge.py). Its record keeps ``merged_into``; reads and writes by its old id then
+    go to the conversation it was merged into, so nobody holding the old id reads an emptied history, and a
+    reply still in flight for the old id joins the merged one.
+    """
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+        self._append = redis.register_script(_APPEND)
+        self._merge = redis.register_script(_MERGE)
+
+    async def live_id(self, conversation_id: str) -> str:
+        """The conversation whose history this id's history is part of now: itself unless it was merged."""
+        for _ in range(MAX_MERGE_HOPS):
+            into = await self.redis.hget(record_key(conversation_id), "merged_into")
+            if not into:
+                break
+            conversation_id = into
+        return conversation_id
+
+    async def add_reply(self, reply: OutboundMessage, channel: str) -> None:
+        entry = json.dumps(reply.to_dict() | {"channel": channel}, ensure_ascii=False)
+        source = reply.conversation_id
+        if await self._append(keys=[record_key(source), transcript_key(source)], args=[entry, reply.sent_at]):
+            return
+        # Merged: the reply joins the merged history, sweeping in first whatever reached the old id late
+        # (a customer message resolved just before the link, whose answer this may be).
+        target = await self.redis.hget(record_key(source), "merged_into")
+        await self.merge(source, target, append=entry, append_ts=reply.sent_at)
+
+    async def merge(
+        self,
+        source: str,
+        target: str,
+        customer_id: str | None = None,
+        also: Sequence[tuple[str, str]] = (),
+        append: str = "",
+        append_ts: float = 0.0,
+    ) -> int | None:
+        """Move ``source``'s history into ``target``, in time order, and leave ``merged_into`` behind.
+
+        One Lua script, so a message stored concurrently lands wholly before the merge (and is moved) or
+        wholly after it; running it again moves only what arrived since and never duplicates an entry.
+        ``also`` names more (source list, target list) pairs of timestamped entries that follow the history,
+        such as agents' notes. Returns how many entries moved, or None when ``source`` was merged into a
+        different conversation before (nothing is done: history never moves from one customer to another).
+        """
+        if source == target:
+            return 0
+        keys = [
+            record_key(source), record_key(target),
+            understanding_key(source), understanding_key(target),
+            undelivered_key(source), undelivered_key(target),
+            transcript_key(source), transcript_key(target),
+        ]
+        for pair in also:
+            keys.extend(pair)
+        moved = await self._merge(keys=keys, args=[target, customer_id or "", time.time(), append, append_ts])
+        return None if moved == -1 else int(moved)
+
+    async def mark_undelivered(self, conversation_id: str, message_id: str, reason: str) -> None:
+        """A reply the channel could not deliver (window closed, quota, blocked): kept, and flagged for agents."""
+        await self.redis.hset(undelivered_key(await self.live_id(conversation_id)), message_id, reason)
+
+    async def set_understanding(self, conversation_id: str, message_id: str, understanding: Understanding) -> None:
+        await self.redis.hset(
+            understanding_key(await self.live_id(conversation_id)), message_id,
+            json.dumps(understanding.to_dict(), ensure_ascii=False),
+        )
+
+    async def set_language(self, conversation_id: str, lang: str) -> None:
+        await self.redis.hset(record_key(await self.live_id(conversation_id)), "lang", lang)
+
+    async def record(self, conversation_id: str) -> dict[str, str]:
+        """The record under this very id (not followed): a merged one shows ``merged_into``, ``merged_at``."""
+        return await self.redis.hgetall(record_key(conversation_id))
+
+    async def transcript(self, conversation_id: str, limit: int = 500) -> list[dict[str, Any]]:
+        """The timestamped transcript, customer turns carrying what the bot understood.
+
+        For a merged conversation, the transcript of the conversation it was merged into.
+        """
+        conversation_id = await self.live_id(conversation_id)
+        raw_entries = await self.redis.lrange(transcript_key(conversation_id), -limit, -1)
+        understood = await self.redis.hgetall(understanding_key(conversation_id))
+        undelivered = await self.redis.hgetall(undelivered_key(conversation_id))
+        entries = []
+        for raw in raw_entries:
+            entry = json.loads(raw)
+            if entry["role"] == "customer" and entry["id"] in understood:
+                entry["understanding"] = json.loads(understood[entry["id"]])
+            if entry["id"] in undelivered:
+                entry["undelivered"] = undelivered[entry["id"]]
+            entries.append(entry)
+        return entries

@@ -1,0 +1,105 @@
+"""The durable inbox: every customer message is written to a Redis Stream before the channel acknowledges it.
+
+Messages are sharded by conversation, so one conversation is processed in order while different
+conversations proceed in parallel; whichever gateway holds a shard's lease consumes it. Taking a message in is
+one round trip (a script): it sits on every channel's acknowledgement path.
+"""
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from kefu.channels.linking import ADDRESS_TTL_S, address_key
+from kefu.core.conversations import customer_entry, record_key, transcript_key
+from kefu.core.messages import InboundMessage
+
+STREAM_PREFIX = "kefu:inbox:"
+GROUP = "pipeline"
+SEEN_TTL_S = 7 * 24 * 3600
+
+# Dedupe, queue and transcript in one atomic step: a retried delivery can never be half-stored. The sender's
+# address on the channel is remembered (how replies find their way back), and a waiting request is registered
+# before the message is queued, so even the fastest reply finds it.
+_SUBMIT = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+if ARGV[9] ~= '' then redis.call('SET', KEYS[6], ARGV[9], 'PX', ARGV[10]) end
+if ARGV[7] == '1' then redis.call('XADD', KEYS[2], '*', 'message', ARGV[2]) end
+redis.call('RPUSH', KEYS[3], ARGV[3])
+redis.call('HSET', KEYS[4], 'channel', ARGV[4], 'updated_at', ARGV[5])
+redis.call('HSETNX', KEYS[4], 'created_at', ARGV[5])
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[4], 'customer_id', ARGV[6]) end
+redis.call('HSET', KEYS[5], ARGV[4], ARGV[8])
+redis.call('EXPIRE', KEYS[5], ARGV[11])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A request waiting for the reply (WeChat's passive reply): ``key`` is set to ``token`` for ``ttl_ms``."""
+
+    key: str
+    token: str
+    ttl_ms: int
+
+
+def shard_of(conversation_id: str, shards: int) -> int:
+    return zlib.crc32(conversation_id.encode()) % shards
+
+
+def stream_key(shard: int) -> str:
+    return f"{STREAM_PREFIX}{shard}"
+
+
+class Inbox:
+    """Accepts inbound messages exactly once per channel message id."""
+
+    def __init__(self, redis: aioredis.Redis, shards: int) -> None:
+        self.redis = redis
+        self.shards = shards
+        self._submit = redis.register_script(_SUBMIT)
+
+    async def submit(self, message: InboundMessage, waiting: Waiting | None = None) -> bool:
+        """Persist the message and its transcript entry; False when this message id was already taken in
+        (then ``waiting`` is not registered either: the first delivery's answer is on its way)."""
+        return await self._store(message, queue=True, waiting=waiting)
+
+    async def record(self, message: InboundMessage) -> bool:
+        """Keep the message in the transcript (deduplicated) without asking the bot: e.g. a photo, a location,
+        a subscribe event, which the channel answers itself but agents should still see."""
+        return await self._store(message, queue=False)
+
+    async def _store(self, message: InboundMessage, *, queue: bool, waiting: Waiting | None = None) -> bool:
+        keys = [
+            f"kefu:seen:{message.channel}:{message.message_id}",
+            stream_key(shard_of(message.conversation_id, self.shards)),
+            transcript_key(message.conversation_id),
+            record_key(message.conversation_id),
+            address_key(message.conversation_id),
+            waiting.key if waiting else f"kefu:seen:{message.channel}:{message.message_id}",
+        ]
+        args = [
+            SEEN_TTL_S,
+            message.to_json(),
+            json.dumps(customer_entry(message), ensure_ascii=False),
+            message.channel,
+            message.received_at,
+            message.customer_id or "",
+            "1" if queue else "0",
+            message.sender,
+            waiting.token if waiting else "",
+            waiting.ttl_ms if waiting else 0,
+            ADDRESS_TTL_S,
+        ]
+        return bool(await self._submit(keys=keys, args=args))
+
+    async def ensure_groups(self) -> None:
+        for shard in range(self.shards):
+            try:
+                await self.redis.xgroup_create(stream_key(shard), GROUP, id="0", mkstream=True)
+            except aioredis.ResponseError as error:
+                if "BUSYGROUP" not in str(error):
+                    raise

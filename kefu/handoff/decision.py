@@ -1,0 +1,117 @@
+"""One handoff decision per customer turn, from the lexicon, the model's intent and the conversation so far."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from kefu.core.conversations import Understanding
+from kefu.handoff.detector import REASONS, Detector, default_detector, normalise
+
+PRIORITIES: dict[str, str] = {"safety": "urgent", "complaint": "high", "human": "normal"}
+PRIORITY_RANK: dict[str, int] = {"urgent": 0, "high": 1, "normal": 2}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """route "bot" or "handoff"; for a handoff the reason, its priority and what triggered it."""
+
+    route: str
+    reason: str | None = None
+    priority: str | None = None
+    source: str | None = None
+    evidence: str = ""
+
+    @property
+    def handoff(self) -> bool:
+        return self.route == "handoff"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+STAY = Decision(route="bot")
+
+
+def _handoff(reason: str, source: str, evidence: str) -> Decision:
+    return Decision(route="handoff", reason=reason, priority=PRIORITIES[reason], source=source, evidence=evidence)
+
+
+@dataclass(frozen=True)
+class ModelRule:
+    reason: str
+    min_confidence: float
+
+
+class HandoffPolicy:
+    """Safety wins over everything; then complaint, then a request for a person (asked for, or implied by the
+    customer being stuck: the same question again, or the bot misunderstanding turns in a row)."""
+
+    def __init__(self, detector: Detector, model_rules: dict[str, ModelRule]) -> None:
+        self.detector = detector
+        self.model_rules = model_rules
+
+    @classmethod
+    def default(cls) -> HandoffPolicy:
+        detector = default_detector()
+        return cls(detector, load_model_rules(detector))
+
+    def decide(
+        self,
+        text: str,
+        understanding: Understanding | None,
+        history: Sequence[dict[str, Any]] = (),
+    ) -> Decision:
+        """history: the conversation's earlier customer entries (oldest first), each with text and understanding."""
+        lexicon = {reason: self.detector.match(reason, text) for reason in REASONS}
+        model: Decision | None = None
+        if understanding is not None and understanding.intent in self.model_rules:
+            rule = self.model_rules[understanding.intent]
+            if (understanding.confidence or 0.0) >= rule.min_confidence:
+                model = _handoff(rule.reason, "model", f"{understanding.intent} {understanding.confidence:.2f}")
+        safety = lexicon["safety"]
+        if safety is not None:
+            return _handoff("safety", "lexicon", safety.span)
+        if model is not None and model.reason == "safety":
+            return model
+        # What the customer literally said outranks the model's reading of it ("叫你们主管来" asks for a
+        # person even when the model hears a complaint); between the two lexicon reasons, complaint first.
+        for reason in ("complaint", "human"):
+            found = lexicon[reason]
+            if found is not None:
+                return _handoff(reason, "lexicon", found.span)
+        if model is not None:
+            return model
+        return self._stuck(text, understanding, history) or STAY
+
+    def _stuck(
+        self, text: str, understanding: Understanding | None, history: Sequence[dict[str, Any]]
+    ) -> Decision | None:
+        signals = self.detector.signals
+        intent = understanding.intent if understanding else None
+        if intent in signals.misunderstood_intents and signals.misunderstood_in_a_row > 1:
+            earlier = [(entry.get("understanding") or {}).get("intent") for entry in history]
+            needed = signals.misunderstood_in_a_row - 1
+            if len(earlier) >= needed and all(i in signals.misunderstood_intents for i in earlier[-needed:]):
+                return _handoff("human", "misunderstood", f"{signals.misunderstood_in_a_row} turns not understood")
+        said = _comparable(text)
+        if intent not in signals.repeat_exempt_intents and len(said) >= signals.repeat_min_chars:
+            for entry in list(history)[-signals.repeat_window:]:
+                if _comparable(str(entry.get("text") or "")) == said:
+                    return _handoff("human", "repeat", "same question asked again")
+        return None
+
+
+def _comparable(text: str) -> str:
+    """The question without punctuation, spacing or case, so "where is it??" repeats "Where is it"."""
+    return "".join(ch for ch in normalise(text) if ch.isalnum())
+
+
+def load_model_rules(detector: Detector) -> dict[str, ModelRule]:
+    """The lexicon file's `model:` section: which intents hand off and at what confidence."""
+    rules = {}
+    for intent, raw in detector.model_rules.items():
+        if raw.get("reason") not in REASONS:
+            raise ValueError(f"model.{intent}: reason must be one of {REASONS}")
+        rules[intent] = ModelRule(reason=raw["reason"], min_confidence=float(raw.get("min_confidence", 0.5)))
+    return rules

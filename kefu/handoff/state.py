@@ -1,0 +1,276 @@
+"""Typed handoff state in Redis: who holds which conversation, the priority queue, atomic claims, presence."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from kefu.handoff.decision import PRIORITY_RANK
+
+QUEUE_KEY = "kefu:handoff:queue"
+PRESENCE_KEY = "kefu:handoff:presence"
+EVENTS_CHANNEL = "kefu:console:events"
+PRESENCE_TTL_S = 90
+# Handoff lifecycle: waiting (in the queue) -> assigned (an agent holds it) -> closed | returned (to the bot).
+ACTIVE = ("waiting", "assigned")
+
+
+def conversation_key(conversation_id: str) -> str:
+    return f"kefu:handoff:conv:{conversation_id}"
+
+
+def handoff_key(ticket_id: str) -> str:
+    return f"kefu:handoff:t:{ticket_id}"
+
+
+def context_key(ticket_id: str) -> str:
+    return f"kefu:handoff:context:{ticket_id}"
+
+
+def notes_key(subject: str) -> str:
+    return f"kefu:notes:{subject}"
+
+
+def queue_score(priority: str, created_at: float) -> float:
+    """Priority first, then waiting time: urgent items always sort before high, high before normal."""
+    return PRIORITY_RANK.get(priority, 9) * 1e13 + created_at * 1000
+
+
+# Claim only what is still waiting: ZREM is the single point two agents race on.
+_CLAIM = """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], 'status', 'assigned', 'agent', ARGV[2], 'claimed_at', ARGV[3])
+return 1
+"""
+# Close or hand back only an active handoff, once; the conversation is the bot's again.
+_FINISH = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'waiting' and status ~= 'assigned' then return 0 end
+if ARGV[4] ~= '' and status == 'assigned' and redis.call('HGET', KEYS[1], 'agent') ~= ARGV[4] then return -1 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finished_at', ARGV[2], 'resolution', ARGV[3])
+redis.call('ZREM', KEYS[2], ARGV[5])
+if redis.call('GET', KEYS[3]) == ARGV[5] then redis.call('DEL', KEYS[3]) end
+return 1
+"""
+
+
+# Back into the queue for a team (a transfer to a team): only an active handoff, only by its holder unless ARGV[3]
+# is empty (a supervisor); the conversation stays held by people.
+_REQUEUE = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'waiting' and status ~= 'assigned' then return 0 end
+if ARGV[3] ~= '' and (status ~= 'assigned' or redis.call('HGET', KEYS[1], 'agent') ~= ARGV[3]) then return -1 end
+redis.call('HSET', KEYS[1], 'status', 'waiting', 'agent', '', 'claimed_at', '0', 'team', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+return 1
+"""
+
+# Follow a conversation merged into another (kefu/core/history_merge.py): the active handoff of KEYS[1] now serves
+# the conversation ARGV[2], and holds it too unless another active handoff already does. KEYS[1] still points
+# at it, so readers of the old id find it. -1: KEYS[1] or KEYS[2] changed since the caller read them
+# (ARGV[1], ARGV[4]); read again and retry. KEYS[4] is the handoff that holds KEYS[2], if any.
+_MOVE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local held = redis.call('GET', KEYS[2])
+if (held or '') ~= ARGV[4] then return -1 end
+local status = redis.call('HGET', KEYS[3], 'status')
+if status ~= 'waiting' and status ~= 'assigned' then return 0 end
+redis.call('HSET', KEYS[3], 'conversation_id', ARGV[2], 'customer_id', ARGV[3])
+local other = redis.call('HGET', KEYS[4], 'status')
+if held == ARGV[1] or (other ~= 'waiting' and other ~= 'assigned') then
+  redis.call('SET', KEYS[2], ARGV[1])
+end
+return 1
+"""
+MOVE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """One conversation taken over by people: the ticket, why, where the customer is, and who holds it."""
+
+    ticket_id: str
+    conversation_id: str
+    customer_id: str
+    channel: str
+    lang: str
+    reason: str
+    priority: str
+    trigger_id: str
+    trigger_text: str
+    created_at: float
+    status: str = "waiting"
+    agent: str = ""
+    claimed_at: float = 0.0
+    finished_at: float = 0.0
+    resolution: str = ""
+    team: str = ""  # whose queue it waits in first (kefu/handoff/teams.py); "" = everyone's
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    def to_hash(self) -> dict[str, str]:
+        return {k: str(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_hash(cls, raw: dict[str, str]) -> Handoff:
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            if item.name in raw:
+                values[item.name] = float(raw[item.name]) if item.type in ("float", float) else raw[item.name]
+        return cls(**values)
+
+    def summary(self, now: float | None = None) -> dict[str, Any]:
+        """What a queue row shows."""
+        now = time.time() if now is None else now
+        return asdict(self) | {"waiting_s": round(now - self.created_at, 1)}
+
+
+class ClaimRefused(RuntimeError):
+    """Somebody else took it first, or it is no longer waiting."""
+
+
+class HandoffStore:
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+        self._claim = redis.register_script(_CLAIM)
+        self._finish = redis.register_script(_FINISH)
+        self._requeue = redis.register_script(_REQUEUE)
+        self._move = redis.register_script(_MOVE)
+
+    async def open(self, handoff: Handoff, packet: dict[str, Any]) -> None:
+        """Hold the conversation, queue the ticket and keep its context packet, in one transaction."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(handoff_key(handoff.ticket_id), mapping=handoff.to_hash())
+            pipe.set(conversation_key(handoff.conversation_id), handoff.ticket_id)
+            pipe.set(context_key(handoff.ticket_id), json.dumps(packet, ensure_ascii=False))
+            pipe.zadd(QUEUE_KEY, {handoff.ticket_id: queue_score(handoff.priority, handoff.created_at)})
+            await pipe.execute()
+
+    async def holding(self, conversation_id: str) -> Handoff | None:
+        """The active handoff of this conversation, if people hold (or are about to hold) it."""
+        ticket_id = await self.redis.get(conversation_key(conversation_id))
+        if not ticket_id:
+            return None
+        handoff = await self.get(ticket_id)
+        return handoff if handoff is not None and handoff.active else None
+
+    async def get(self, ticket_id: str) -> Handoff | None:
+        raw = await self.redis.hgetall(handoff_key(ticket_id))
+        return Handoff.from_hash(raw) if raw else None
+
+    async def packet(self, ticket_id: str) -> dict[str, Any] | None:
+        raw = await self.redis.get(context_key(ticket_id))
+        return json.loads(raw) if raw else None
+
+    async def position(self, ticket_id: str) -> int | None:
+        """1-based place in the queue."""
+        rank = await self.redis.zrank(QUEUE_KEY, ticket_id)
+        return None if rank is None else rank + 1
+
+    async def queue(self) -> list[Handoff]:
+        """Waiting handoffs, most urgent and longest waiting first."""
+        ids = await self.redis.zrange(QUEUE_KEY, 0, -1)
+        return [h for h in [await self.get(i) for i in ids] if h is not None]
+
+    async def active(self) -> list[Handoff]:
+        """Every handoff still held by people (waiting or assigned)."""
+        found, seen = [], set()
+        async for key in self.redis.scan_iter(match=conversation_key("*"), count=500):
+            ticket_id = await self.redis.get(key)
+            if not ticket_id or ticket_id in seen:  # a merged conversation's key points at its handoff too
+                continue
+            seen.add(ticket_id)
+            handoff = await self.get(ticket_id)
+            if handoff is not None and handoff.active:
+                found.append(handoff)
+        return sorted(found, key=lambda h: queue_score(h.priority, h.created_at))
+
+    async def move(self, source: str, target: str, customer_id: str) -> Handoff | None:
+        """The active handoff of conversation ``source``, now serving ``target`` (where its history went).
+
+        It holds ``target`` too, so the customer's next messages (which go to ``target``) reach the agent, not
+        the bot; unless another active handoff already holds ``target``: that one keeps it, and this one stays
+        on the board (``source`` still points at it) until an agent closes it. None when ``source`` has no
+        active handoff. Running it again changes nothing.
+        """
+        for _ in range(MOVE_ATTEMPTS):
+            ticket_id = await self.redis.get(conversation_key(source))
+            if not ticket_id:
+                return None
+            held = await self.redis.get(conversation_key(target)) or ""
+            result = await self._move(
+                keys=[conversation_key(source), conversation_key(target),
+                      handoff_key(ticket_id), handoff_key(held)],
+                args=[ticket_id, target, customer_id, held],
+            )
+            if result == 1:
+                return await self.get(ticket_id)
+            if result == 0:
+                return None
+        raise RuntimeError(f"handoff of {source} kept changing while it was moved to {target}")
+
+    async def claim(self, ticket_id: str, agent: str) -> Handoff:
+        """Assign to this agent, atomically: of two agents claiming at once exactly one wins."""
+        if not await self._claim(keys=[QUEUE_KEY, handoff_key(ticket_id)], args=[ticket_id, agent, time.time()]):
+            raise ClaimRefused(ticket_id)
+        handoff = await self.get(ticket_id)
+        assert handoff is not None
+        return handoff
+
+    async def transfer(self, ticket_id: str, to_agent: str) -> Handoff:
+        handoff = await self.get(ticket_id)
+        if handoff is None or handoff.status != "assigned":
+            raise ClaimRefused(ticket_id)
+        await self.redis.hset(handoff_key(ticket_id), mapping={"agent": to_agent})
+        return replace(handoff, agent=to_agent)
+
+    async def requeue(self, handoff: Handoff, team: str, agent: str = "") -> Handoff:
+        """Put it back in the queue for ``team`` (at its original place); ``agent`` must hold it unless empty."""
+        result = await self._requeue(
+            keys=[handoff_key(handoff.ticket_id), QUEUE_KEY],
+            args=[handoff.ticket_id, team, agent, queue_score(handoff.priority, handoff.created_at)],
+        )
+        if result != 1:
+            raise ClaimRefused(handoff.ticket_id)
+        return replace(handoff, status="waiting", agent="", claimed_at=0.0, team=team)
+
+    async def finish(self, handoff: Handoff, status: str, resolution: str, agent: str = "") -> bool:
+        """Close or return the handoff; False when it already was (or another agent holds it)."""
+        result = await self._finish(
+            keys=[handoff_key(handoff.ticket_id), QUEUE_KEY, conversation_key(handoff.conversation_id)],
+            args=[status, time.time(), resolution, agent, handoff.ticket_id],
+        )
+        if result == -1:
+            raise ClaimRefused(handoff.ticket_id)
+        return bool(result)
+
+    async def add_note(self, subject: str, note: dict[str, Any]) -> None:
+        await self.redis.rpush(notes_key(subject), json.dumps(note, ensure_ascii=False))
+
+    async def notes(self, subject: str) -> list[dict[str, Any]]:
+        return [json.loads(raw) for raw in await self.redis.lrange(notes_key(subject), 0, -1)]
+
+    async def set_presence(self, agent: str, status: str, role: str, team: str = "") -> None:
+        await self.redis.hset(PRESENCE_KEY, agent, json.dumps({"status": status, "role": role, "seen": time.time(),
+                                                               "team": team}))
+
+    async def drop_presence(self, agent: str) -> None:
+        await self.redis.hdel(PRESENCE_KEY, agent)
+
+    async def presence(self) -> dict[str, dict[str, Any]]:
+        now = time.time()
+        raw = await self.redis.hgetall(PRESENCE_KEY)
+        seen = {name: json.loads(value) for name, value in raw.items()}
+        return {name: p for name, p in seen.items() if now - p["seen"] < PRESENCE_TTL_S}
+
+    async def agents_online(self) -> int:
+        return sum(1 for p in (await self.presence()).values() if p["status"] == "online")
+
+    async def publish(self, event: dict[str, Any]) -> None:
+        """Tell every console (in every gateway process) what changed."""
+        await self.redis.publish(EVENTS_CHANNEL, json.dumps(event, ensure_ascii=False))

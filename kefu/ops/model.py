@@ -1,0 +1,65 @@
+"""The trained Rasa model: named by a fingerprint of its inputs, so training happens only when they change."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from kefu.config.settings import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+
+RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+MODELS_DIR = PROJECT_ROOT / "models"
+
+
+def fingerprint(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def rasa_env() -> dict[str, str]:
+    """Rasa's environment: no telemetry (no network here), quiet TensorFlow, this project importable."""
+    return os.environ | {
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    }
+
+
+def train(
+    name: str = "kefu",
+    config: str = "config.yml",
+    data: list[str] | None = None,
+    force: bool = False,
+) -> Path:
+    """Train (when the inputs changed) and return the model file."""
+    data = data or ["data"]
+    inputs = [PROJECT_ROOT / config, PROJECT_ROOT / "domain.yml"]
+    for folder in data:
+        target = PROJECT_ROOT / folder
+        inputs += sorted(target.rglob("*.yml")) if target.is_dir() else [target]
+    model_name = f"{name}-{fingerprint(inputs)}"
+    model = MODELS_DIR / f"{model_name}.tar.gz"
+    if model.exists() and not force:
+        log.info("model %s is up to date", model.name)
+        return model
+    if not RASA_BIN.exists():
+        raise RuntimeError(f"{RASA_BIN} is missing: run `make setup` first")
+    started = time.monotonic()
+    command = [str(RASA_BIN), "train", "--config", config, "--domain", "domain.yml",
+               "--out", str(MODELS_DIR), "--fixed-model-name", model_name, "--data", *data]
+    log.info("training %s: %s", model_name, " ".join(command))
+    subprocess.run(command, cwd=PROJECT_ROOT, env=rasa_env(), check=True)
+    log.info("trained %s in %.0f s", model.name, time.monotonic() - started)
+    for old in MODELS_DIR.glob(f"{name}-{'?' * len(model_name.rsplit('-', 1)[1])}.tar.gz"):
+        if old != model:
+            old.unlink()
+    return model

@@ -1,0 +1,157 @@
+"""Starts and stops the processes behind Kefu on this machine: Redis (when none answers), the action
+server and the Rasa server. Used by ``python -m kefu run``, ``eval`` and the end-to-end tests."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import aiohttp
+import redis
+
+from kefu.config.settings import PROJECT_ROOT, Settings
+from kefu.dialogue.rasa_client import RasaClient
+from kefu.ops.model import RASA_BIN, rasa_env
+
+log = logging.getLogger(__name__)
+
+STATE_DIR = PROJECT_ROOT / ".kefu"
+
+
+class StackError(RuntimeError):
+    """A part of the stack could not be started; the message says which and where its log is."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except (redis.RedisError, OSError):
+        return False
+
+
+def redis_env(url: str) -> dict[str, str]:
+    """REDIS_URL split into the pieces Rasa's endpoints.yml takes."""
+    parsed = urlparse(url)
+    return {
+        "KEFU_REDIS_HOST": parsed.hostname or "127.0.0.1",
+        "KEFU_REDIS_PORT": str(parsed.port or 6379),
+        "KEFU_REDIS_DB": (parsed.path or "/0").lstrip("/") or "0",
+        "KEFU_REDIS_PASSWORD": parsed.password or "",
+    }
+
+
+def wait_for_port(port: int, timeout_s: float, process: subprocess.Popen | None = None) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+@dataclass
+class Stack:
+    """The child processes of one Kefu installation; ``stop`` ends them in reverse order."""
+
+    settings: Settings
+    model: Path
+    log_dir: Path = STATE_DIR / "logs"
+    processes: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+
+    @property
+    def rasa_port(self) -> int:
+        return urlparse(self.settings.rasa_url).port or 5005
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str], nice: int = 0) -> subprocess.Popen:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_file = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
+        if nice:
+            command = ["nice", "-n", str(nice), *command]
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        self.processes.append((name, process))
+        log.info("started %s (pid %s), log in %s", name, process.pid, log_file.name)
+        return process
+
+    def start_redis_if_needed(self) -> None:
+        if redis_answers(self.settings.redis_url):
+            return
+        parsed = urlparse(self.settings.redis_url)
+        if parsed.hostname not in {"127.0.0.1", "localhost"}:
+            raise StackError(f"Redis at {self.settings.redis_url} does not answer")
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise StackError("redis-server is not installed (apt-get install redis-server), or set REDIS_URL")
+        data_dir = STATE_DIR / "redis"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        port = parsed.port or 6379
+        self._spawn("redis", [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
+                              "--appendonly", "yes", "--save", "60 1"], os.environ.copy())
+        if not wait_for_port(port, 10):
+            raise StackError(f"redis-server did not start; see {self.log_dir / 'redis.log'}")
+
+    def start(self) -> None:
+        """Start everything and wait until Rasa has loaded its model."""
+        self.start_redis_if_needed()
+        env = os.environ | redis_env(self.settings.redis_url) | {
+            "REDIS_URL": self.settings.redis_url,
+            "KEFU_RASA_TOKEN": self.settings.rasa_token,
+            "KEFU_ACTIONS_PORT": str(self.settings.actions_port),
+        }
+        actions = self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+                                          "--port", str(self.settings.actions_port)], env,
+                              self.settings.background_nice)
+        rasa = self._spawn("rasa", [
+            str(RASA_BIN), "run", "--enable-api", "--auth-token", self.settings.rasa_token,
+            "-i", "127.0.0.1", "-p", str(self.rasa_port), "--model", str(self.model),
+            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+        ], rasa_env() | env, self.settings.background_nice)
+        if not wait_for_port(self.settings.actions_port, 60, actions):
+            raise StackError(f"the action server did not start; see {self.log_dir / 'actions.log'}")
+        if not wait_for_port(self.rasa_port, 300, rasa):
+            raise StackError(f"Rasa did not start; see {self.log_dir / 'rasa.log'}")
+
+    async def wait_ready(self, timeout_s: float = 300) -> None:
+        """Rasa opens its port before the model is loaded; wait for /status to name a model."""
+        deadline = time.monotonic() + timeout_s
+        async with aiohttp.ClientSession() as session:
+            client = RasaClient(session, self.settings.rasa_url, self.settings.rasa_token)
+            while time.monotonic() < deadline:
+                if await client.is_ready():
+                    return
+                await asyncio.sleep(0.5)
+        raise StackError(f"Rasa did not load its model; see {self.log_dir / 'rasa.log'}")
+
+    def stop(self) -> None:
+        for name, process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            log.info("stopped %s", name)
+        self.processes.clear()

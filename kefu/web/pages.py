@@ -1,0 +1,52 @@
+"""The demo shop page and the widget's static files."""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from string import Template
+
+from aiohttp import web
+
+from kefu.app import appkeys
+from kefu.core.identity import sign_customer
+
+WEB_DIR = Path(__file__).resolve().parent
+DEMO_CUSTOMERS = {
+    "c1001": "张伟 (zh)",
+    "c1002": "Emma Wilson (en)",
+    "c1003": "李娜 (zh)",
+    "c1004": "James Chen (en)",
+}
+_DEMO_TEMPLATE = Template((WEB_DIR / "demo.html").read_text(encoding="utf-8"))
+
+
+def static_routes() -> list[web.AbstractRouteDef]:
+    return [web.static("/static", WEB_DIR / "static", append_version=False)]
+
+
+def widget_tag(customer_id: str | None, secret: str) -> str:
+    """The one <script> tag a shop puts in its page; the signature is computed on the shop's server."""
+    if customer_id is None:
+        return '<script src="/static/widget.js" async></script>'
+    signature = sign_customer(customer_id, secret)
+    return (
+        f'<script src="/static/widget.js" data-customer-id="{html.escape(customer_id)}" '
+        f'data-signature="{signature}" async></script>'
+    )
+
+
+async def demo_page(request: web.Request) -> web.Response:
+    """A demo shop: pick a demo customer (``?as=c1001``) or chat anonymously."""
+    settings = request.app[appkeys.SETTINGS]
+    chosen = request.query.get("as")
+    customer_id = chosen if chosen in DEMO_CUSTOMERS else None
+    options = "\n".join(
+        f'<a class="who{" current" if cid == customer_id else ""}" href="/?as={cid}">{html.escape(label)}</a>'
+        for cid, label in DEMO_CUSTOMERS.items()
+    )
+    body = _DEMO_TEMPLATE.substitute(
+        customers=options,
+        anonymous_class="who current" if customer_id is None else "who",
+        widget=widget_tag(customer_id, settings.identity_secret),
+    )
+    return web.Response(text=body, content_type="text/html")

@@ -1,0 +1,114 @@
+"""Web chat at the edge, without Rasa: identity, Origin, bad frames, and a Redis outage."""
+from __future__ import annotations
+
+import dataclasses
+import secrets
+
+import aiohttp
+import pytest
+
+from kefu.config.settings import Settings
+from kefu.core.identity import sign_customer
+from kefu.ops.stack import free_port
+from tests.helpers.gateway import chat, running_gateway
+from tests.helpers.redis_server import redis_server, stop_redis
+
+
+@pytest.fixture
+def settings(redis_url: str) -> Settings:
+    return Settings(
+        redis_url=redis_url,
+        rasa_url=f"http://127.0.0.1:{free_port()}",  # nothing listens: these tests never reach Rasa
+        rasa_token="t",
+        identity_secret=secrets.token_hex(16),
+        port=free_port(),
+        actions_port=free_port(),
+    )
+
+
+async def test_cross_origin_socket_is_refused(settings: Settings) -> None:
+    async with running_gateway(settings, run_pipeline=False) as base_url:
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await session.ws_connect(f"{base_url}/ws/chat", headers={"Origin": "https://evil.example"})
+    assert refused.value.status == 403
+
+
+async def test_forged_signature_is_refused(settings: Settings) -> None:
+    async with running_gateway(settings, run_pipeline=False) as base_url:
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(f"{base_url}/ws/chat", headers={"Origin": base_url}) as socket:
+                await socket.send_json({"type": "hello", "customer_id": "c1001",
+                                        "signature": sign_customer("c1001", "wrong secret")})
+                assert await socket.receive_json() == {"type": "error", "code": "bad_signature"}
+                closing = await socket.receive()
+    assert closing.type == aiohttp.WSMsgType.CLOSE
+    assert closing.data == 4401
+
+
+async def test_signed_customer_gets_their_conversation(settings: Settings) -> None:
+    async with running_gateway(settings, run_pipeline=False) as base_url:
+        async with chat(base_url, customer_id="c1001", secret=settings.identity_secret) as customer:
+            assert customer.welcome["type"] == "welcome"
+            assert customer.welcome["conversation_id"] == "cust:c1001"
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("not json at all", "bad_json"),
+        ('{"type": "message", "id": "m1", "text": "   "}', "empty"),
+        ('{"type": "message", "id": "m2", "text": 42}', "bad_request"),
+        ('{"type": "message", "text": "no id"}', "bad_request"),
+        ('{"type": "nonsense"}', "bad_request"),
+    ],
+)
+async def test_bad_frames_get_a_clear_error(settings: Settings, frame: str, code: str) -> None:
+    async with running_gateway(settings, run_pipeline=False) as base_url, chat(base_url) as visitor:
+        await visitor.socket.send_str(frame)
+        answer = await visitor.next_frame()
+    assert answer["type"] == "error"
+    assert answer["code"] == code
+
+
+async def test_oversized_message_is_refused_in_the_customers_language(settings: Settings) -> None:
+    async with running_gateway(settings, run_pipeline=False) as base_url, chat(base_url) as visitor:
+        answer = await visitor.send("太长了" * 1000)
+    assert answer["code"] == "too_long"
+    assert "2000" in answer["message"]
+
+
+async def test_message_is_queued_once_and_kept_in_the_transcript(settings: Settings, redis_client) -> None:
+    async with running_gateway(settings, run_pipeline=False) as base_url:
+        async with chat(base_url, customer_id="c1002", secret=settings.identity_secret) as customer:
+            first = await customer.send("where is my order", message_id="abc")
+            again = await customer.send("where is my order", message_id="abc")
+    assert first == {"type": "ack", "id": "abc", "duplicate": False}
+    assert again == {"type": "ack", "id": "abc", "duplicate": True}
+    transcript = await redis_client.lrange("kefu:conv:cust:c1002:transcript", 0, -1)
+    assert len(transcript) == 1
+    queued = sum([await redis_client.xlen(key) async for key in redis_client.scan_iter("kefu:inbox:*")])
+    assert queued == 1
+
+
+async def test_redis_outage_is_reported_and_nothing_is_acknowledged(settings: Settings) -> None:
+    with redis_server() as own_redis_url:
+        own = dataclasses.replace(settings, redis_url=own_redis_url)
+        async with running_gateway(own, run_pipeline=False) as base_url, chat(base_url) as visitor:
+            stop_redis(own_redis_url)
+            answer = await visitor.send("我的订单到哪了", message_id="kept")
+    # Not acknowledged: the widget keeps the message in its outbox and sends it again later.
+    assert answer["type"] == "error"
+    assert answer["code"] == "unavailable"
+    assert answer["retry"] is True
+
+
+async def test_redis_down_at_connect_says_try_again(settings: Settings) -> None:
+    down = dataclasses.replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    async with running_gateway(down, run_pipeline=False) as base_url, aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"{base_url}/ws/chat", headers={"Origin": base_url}) as socket:
+            await socket.send_json({"type": "hello", "visitor_id": "v" * 20})
+            answer = await socket.receive_json(timeout=10)
+            closing = await socket.receive(timeout=10)
+    assert answer == {"type": "error", "code": "unavailable", "retry": True}
+    assert closing.data == 1013

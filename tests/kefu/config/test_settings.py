@@ -1,0 +1,48 @@
+"""Process layout and WeChat passive-reply settings: defaults, and clear errors for bad values."""
+from __future__ import annotations
+
+import pytest
+import redis.asyncio as aioredis
+
+from kefu.config.channels import SettingsError as ChannelSettingsError
+from kefu.config.settings import Settings, SettingsError
+from kefu.ops.runtime import empty_database
+
+SECRETS = {"KEFU_RASA_TOKEN": "t", "KEFU_IDENTITY_SECRET": "s"}
+
+
+def test_process_layout_defaults_and_bounds() -> None:
+    default = Settings.from_env(SECRETS)
+    assert (default.gateways, default.pipeline_workers, default.background_nice) == (2, 1, 10)
+    single = Settings.from_env(SECRETS | {"KEFU_GATEWAYS": "0", "KEFU_PIPELINE_WORKERS": "-3"})
+    assert (single.gateways, single.pipeline_workers) == (1, 0)  # one gateway at least; 0 workers = in-process
+    with pytest.raises(SettingsError, match="KEFU_PIPELINE_WORKERS"):
+        Settings.from_env(SECRETS | {"KEFU_PIPELINE_WORKERS": "two"})
+
+
+@pytest.mark.parametrize("raw, seconds", [("", 4.0), ("0", 0.0), ("2.5", 2.5)])
+def test_wechat_passive_wait(raw: str, seconds: float) -> None:
+    assert Settings.from_env(SECRETS | {"WECHAT_PASSIVE_WAIT_S": raw}).channels.wechat_passive_wait_s == seconds
+
+
+@pytest.mark.parametrize("raw", ["5", "-1", "soon"])
+def test_wechat_passive_wait_beyond_wechats_deadline_is_refused(raw: str) -> None:
+    with pytest.raises(ChannelSettingsError, match="WECHAT_PASSIVE_WAIT_S"):
+        Settings.from_env(SECRETS | {"WECHAT_PASSIVE_WAIT_S": raw})
+
+
+async def test_only_the_scratch_database_is_ever_emptied(redis_server_url: str) -> None:
+    server = redis_server_url.rsplit("/", 1)[0]
+    scratch, live = aioredis.Redis.from_url(f"{server}/15"), aioredis.Redis.from_url(f"{server}/3")
+    try:
+        await scratch.set("left-by-an-interrupted-bench", "1")
+        await live.set("a-customer-conversation", "1")
+        with pytest.raises(ValueError, match="scratch"):
+            await empty_database(f"{server}/3")
+        await empty_database(f"{server}/15")
+        assert not await scratch.exists("left-by-an-interrupted-bench")
+        assert await live.exists("a-customer-conversation")
+    finally:
+        await live.delete("a-customer-conversation")
+        await scratch.aclose()
+        await live.aclose()

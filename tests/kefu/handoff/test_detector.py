@@ -1,0 +1,103 @@
+"""The lexicon detector and the handoff policy, in both languages, hard negatives included."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kefu.core.conversations import Understanding
+from kefu.eval.handoff_measure import format_table, precision_recall, read_labelled
+from kefu.handoff.decision import HandoffPolicy
+from kefu.handoff.detector import Detector, LexiconError, default_detector
+
+CASES = Path(__file__).resolve().parents[2] / "fixtures" / "handoff_cases.jsonl"
+
+
+def understood(intent: str | None, confidence: float = 0.9) -> Understanding:
+    return Understanding(intent=intent, confidence=confidence, entities=[])
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("我的空气炸锅昨天冒烟了还有焦味", "safety"),
+    ("the heater caught fire in my living room", "safety"),
+    ("孩子误吞了玩具的小零件", "safety"),
+    ("my dog threw up after eating your chew sticks", "safety"),
+    ("快递员威胁我要是退货就找上门", "safety"),
+    ("I want to kill myself", "safety"),
+    ("我要投诉,已经打了12315", "complaint"),
+    ("I'll report you to consumer protection", "complaint"),
+    ("I'm talking to my lawyer about this", "complaint"),
+    ("转人工", "human"),
+    ("you already said that", "human"),
+    ("你根本听不懂", "human"),
+])
+def test_fires_on_each_category(text: str, reason: str) -> None:
+    found = default_detector().detect(text)
+    assert found is not None and found.reason == reason, (text, found)
+
+
+@pytest.mark.parametrize("text", [
+    "the package hasn't arrived yet, can you check?",
+    "不想要了,取消订单吧",
+    "refund still not in my account, how many more days?",
+    "T-100871 投诉进度怎么样了",
+    "what's the status of my complaint T-100871?",
+    "when will the smoke detector ship?",
+    "火锅底料什么时候发货",
+])
+def test_hard_negatives_stay_with_the_bot(text: str) -> None:
+    assert default_detector().detect(text) is None
+    assert not HandoffPolicy.default().decide(text, understood("order_status")).handoff
+
+
+def test_safety_wins_over_everything() -> None:
+    text = "I want to complain: the charger caught fire, get me a human"
+    decision = HandoffPolicy.default().decide(text, understood("request_human"))
+    assert (decision.reason, decision.priority) == ("safety", "urgent")
+    # the lexicon's safety beats the model's complaint, in either language
+    decision = HandoffPolicy.default().decide("投诉!插头漏电电到我了", understood("complaint"))
+    assert decision.reason == "safety"
+
+
+def test_model_intent_needs_its_confidence() -> None:
+    policy = HandoffPolicy.default()
+    assert policy.decide("hmm", understood("complaint", 0.95)).reason == "complaint"
+    assert policy.decide("hmm", understood("complaint", 0.2)).route == "bot"
+    assert policy.decide("hmm", understood("request_human", 0.9)).priority == "normal"
+
+
+def test_conversation_signals_hand_off_as_human() -> None:
+    policy = HandoffPolicy.default()
+    earlier = [{"text": "asdf qwer", "understanding": {"intent": "nlu_fallback"}}]
+    assert policy.decide("zxcv uiop", understood("nlu_fallback", 0.3), earlier).source == "misunderstood"
+    assert policy.decide("zxcv uiop", understood("nlu_fallback", 0.3), []).route == "bot"
+    asked = [{"text": "Where is my parcel??", "understanding": {"intent": "order_status"}}]
+    repeat = policy.decide("where is my parcel", understood("order_status"), asked)
+    assert (repeat.reason, repeat.source) == ("human", "repeat")
+    # "yes" twice is an answer, not a repeated question
+    said_yes = [{"text": "yes please", "understanding": {"intent": "affirm"}}]
+    assert policy.decide("yes please", understood("affirm"), said_yes).route == "bot"
+
+
+def test_a_bad_pattern_is_refused_at_load() -> None:
+    with pytest.raises(LexiconError, match="reasons.safety.patterns"):
+        Detector({"reasons": {"safety": {"patterns": ["(unclosed"]}}})
+    with pytest.raises(LexiconError, match="unknown reasons"):
+        Detector({"order": ["safety", "angry"]})
+
+
+def test_precision_and_recall_on_the_labelled_set() -> None:
+    cases = read_labelled(CASES)
+    assert len(cases) >= 150 and {c["lang"] for c in cases} == {"zh", "en"}
+    detector = default_detector()
+    pairs = []
+    for case in cases:
+        found = detector.detect(case["text"])
+        pairs.append((case["reason"], found.reason if found else None))
+    table = precision_recall(pairs)
+    print("\n" + format_table(f"lexicon detector on {len(cases)} labelled sentences", table))
+    assert table["safety"][1] == 1.0  # no safety report may be missed
+    for reason in ("safety", "complaint", "human"):
+        assert table[reason][0] >= 0.9 and table[reason][1] >= 0.9, (reason, table[reason])
+    routine = [case for case, (_, got) in zip(cases, pairs) if case["reason"] is None and got is not None]
+    assert not routine, routine
