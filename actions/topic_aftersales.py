@@ -80,7 +80,7 @@ async def return_exchange(turn: Turn, order: Order | None) -> None:
                  delivered=turn.when(order.delivered_at), deadline=turn.when(decision.deadline))
         return
     text = turn.tr("return.allowed", id=order.id, kind=kind_label, deadline=turn.when(decision.deadline),
-                   address=turn.services.settings.return_address)
+                   address=turn.services.settings.shop.return_address)
     turn.ask_confirm(text, {"topic": "return_exchange", "order_id": order.id, "kind": kind},
                      yes="button.pickup", no="button.self_ship")
 
@@ -93,7 +93,7 @@ async def _return(turn: Turn, awaiting: dict[str, Any], pickup: bool) -> None:
     kind = "exchange" if awaiting.get("kind") == "exchange" else "return"
     request = await turn.services.backend.request_return(order.id, kind, pickup)
     turn.say("return.pickup_booked" if pickup else "return.self_ship", id=order.id, request=request.id,
-             kind=turn.tr(f"return.kind.{kind}"), address=turn.services.settings.return_address)
+             kind=turn.tr(f"return.kind.{kind}"), address=turn.services.settings.shop.return_address)
 
 
 @on_confirm("return_exchange")

@@ -123,7 +123,7 @@ class Turn:
     def when(self, moment: datetime | None) -> str:
         if moment is None:
             return "-"
-        return self.tr("format.datetime", dt=moment.astimezone(self.services.settings.tz))
+        return self.tr("format.datetime", dt=moment.astimezone(self.services.settings.shop.tz))
 
     def hours(self, span: timedelta) -> int:
         return max(1, int(span.total_seconds() // 3600))

@@ -115,13 +115,13 @@ async def _acknowledgements(wechat, run: int) -> tuple[list[float], int]:
 
 async def _drained(settings: Settings) -> float:
     """Seconds until the workers have answered everything taken in (the inbox streams are empty again)."""
-    from kefu.core.inbox import stream_key
+    from kefu.core import keys
 
     started = time.monotonic()
     redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
     try:
         while time.monotonic() - started < DRAIN_TIMEOUT_S:
-            lengths = [await redis.xlen(stream_key(shard)) for shard in range(settings.shards)]
+            lengths = [await redis.xlen(keys.inbox_stream(shard)) for shard in range(settings.shards)]
             if not any(lengths):
                 break
             await asyncio.sleep(0.5)

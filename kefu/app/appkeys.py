@@ -1,24 +1,12 @@
-"""Typed application state, declared in one place."""
+"""The gateway's typed application state, declared in one place (the console keeps its own, kefu/console/state.py)."""
 from __future__ import annotations
 
-import aiohttp
-import redis.asyncio as aioredis
 from aiohttp import web
 
-from kefu.channels.base import Channel
-from kefu.config.settings import Settings
-from kefu.core.conversations import ConversationStore
-from kefu.core.inbox import Inbox
-from kefu.dialogue.rasa_client import RasaClient
-from kefu.handoff.manager import HandoffManager
+from kefu.app.services import Services
+from kefu.channels.base import ChannelReceiver
 from kefu.pipeline.pipeline import Pipeline
 
-SETTINGS = web.AppKey("settings", Settings)
-REDIS = web.AppKey("redis", aioredis.Redis)
-HTTP = web.AppKey("http", aiohttp.ClientSession)
-RASA = web.AppKey("rasa", RasaClient)
-INBOX = web.AppKey("inbox", Inbox)
-CONVERSATIONS = web.AppKey("conversations", ConversationStore)
+SERVICES = web.AppKey("services", Services)
+RECEIVERS = web.AppKey("receivers", dict[str, ChannelReceiver])
 PIPELINE = web.AppKey("pipeline", Pipeline)
-CHANNELS = web.AppKey("channels", dict[str, Channel])
-HANDOFF = web.AppKey("handoff", HandoffManager)

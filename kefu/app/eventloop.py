@@ -2,7 +2,9 @@
 (it matters on the acknowledgement path, measured by ``python -m kefu bench wechat``). Tests use asyncio's own."""
 from __future__ import annotations
 
+import asyncio
 import gc
+import signal
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -20,3 +22,12 @@ def freeze_startup_objects() -> None:
     collection over them takes tens of milliseconds, a stall every request in flight would wait out."""
     gc.collect()
     gc.freeze()
+
+
+async def until_stopped() -> None:
+    """Return on SIGINT or SIGTERM (Ctrl-C, or the parent stopping its children)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()

@@ -28,12 +28,11 @@ async def _http_ok(session: aiohttp.ClientSession, url: str) -> bool:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    app = request.app
-    settings = app[appkeys.SETTINGS]
+    services = request.app[appkeys.SERVICES]
     redis_ok, rasa_ok, actions_ok = await asyncio.gather(
-        _redis_ok(app[appkeys.REDIS]),
-        app[appkeys.RASA].is_ready(),
-        _http_ok(app[appkeys.HTTP], f"http://127.0.0.1:{settings.actions_port}/health"),
+        _redis_ok(services.redis),
+        services.rasa.is_ready(),
+        _http_ok(services.http, f"http://127.0.0.1:{services.settings.actions_port}/health"),
     )
     checks = {"redis": redis_ok, "rasa": rasa_ok, "actions": actions_ok}
     healthy = all(checks.values())

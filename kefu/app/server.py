@@ -1,10 +1,8 @@
-"""``python -m kefu run``: the whole stack on this machine, until Ctrl-C; and one gateway process."""
+"""One gateway process: the app listening on the shared port until SIGTERM (kefu/ops/processes.py runs several)."""
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -14,15 +12,6 @@ from kefu.app.gateway import create_app
 from kefu.config.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-async def until_stopped() -> None:
-    """Return on SIGINT or SIGTERM (Ctrl-C, or the parent stopping its children)."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
 
 
 @contextlib.asynccontextmanager
@@ -41,15 +30,4 @@ async def serving_gateway(settings: Settings) -> AsyncIterator[web.Application]:
 
 async def gateway(settings: Settings) -> None:
     async with serving_gateway(settings):
-        await until_stopped()
-
-
-async def serve() -> None:
-    from kefu.ops.processes import running_processes
-    from kefu.ops.runtime import running_stack, settings_from_env
-
-    settings = settings_from_env()
-    async with running_stack(settings), serving_gateway(settings), running_processes(settings):
-        log.info("Kefu is up: open %s/ (demo shop with the chat widget)", settings.public_origin)
-        print(f"\n  Kefu is running: {settings.public_origin}/   (Ctrl-C to stop)\n", flush=True)
-        await until_stopped()
+        await eventloop.until_stopped()

@@ -1,15 +1,23 @@
-"""The small interface every channel implements: take messages in at the edge, send replies out."""
+"""The small interfaces every channel implements, one per side: send replies out, take messages in.
+
+A worker builds only the senders (it answers); a gateway builds both (it takes messages in and also sends the
+agents' replies). Platform objects (wechatpy messages, Telegram ``Update``) never leave their channel package.
+"""
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 
 from aiohttp import web
 
 from kefu.core.messages import OutboundMessage
 
+# A button's payload is an intent Rasa takes as is (e.g. "/affirm"); nothing else is let through.
+BUTTON_PAYLOAD = re.compile(r"^/[a-z_]{1,40}$")
 
-class Channel(ABC):
-    """A customer-facing channel. Only ``send_text`` is required; richer sends fall back to it."""
+
+class ChannelSender(ABC):
+    """The output side. Only ``send_text`` is required; richer sends fall back to it."""
 
     name: str
 
@@ -38,11 +46,23 @@ class Channel(ABC):
             await self.send_text(conversation_id, message)
 
     async def start(self) -> None:
-        """Open what the channel needs while the app runs (API clients, listeners); nothing by default."""
+        """Open what sending needs (API clients); nothing by default."""
 
     async def stop(self) -> None:
         """Close what start() opened."""
 
+
+class ChannelReceiver(ABC):
+    """The input side: the HTTP endpoints (webhooks, websockets) a gateway serves for the channel."""
+
+    name: str
+
+    @abstractmethod
     def routes(self) -> list[web.AbstractRouteDef]:
-        """The HTTP endpoints this channel receives on (webhooks, websockets)."""
-        return []
+        """The endpoints this channel receives on."""
+
+    async def start(self) -> None:
+        """Open what receiving needs (listeners); nothing by default."""
+
+    async def stop(self) -> None:
+        """Close what start() opened."""

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from actions.identity import phone_matches
+from kefu.core import keys
 from kefu.core.history_merge import HistoryMerge
 from kefu.core.identity import customer_conversation
+from kefu.core.inbox import ADDRESS_TTL_S
 from kefu.orders.base import BackendUnavailable, OrderBackend, OrderNotFound
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,6 @@ log = logging.getLogger(__name__)
 LINK_COMMAND = re.compile(r"^\s*(?:/link|link|绑定)\s*[:：]?\s*(DD\d{6,24})\s*[,，\s]\s*(\d{4})\s*$", re.IGNORECASE)
 MAX_LINK_FAILURES = 5
 LINK_FAILURE_WINDOW_S = 3600
-ADDRESS_TTL_S = 90 * 24 * 3600
 
 
 class LinkOutcome(enum.Enum):
@@ -69,18 +70,6 @@ def channel_conversation(channel: str, user_id: str) -> str:
     return f"{channel}:{user_id}"
 
 
-def link_key(channel: str, user_id: str) -> str:
-    return f"kefu:link:{channel}:{user_id}"
-
-
-def address_key(conversation_id: str) -> str:
-    return f"kefu:addr:{conversation_id}"
-
-
-def _failures_key(channel: str, user_id: str) -> str:
-    return f"kefu:linkfail:{channel}:{user_id}"
-
-
 class Customers:
     """Channel user -> customer mapping, kept in Redis so every gateway process agrees."""
 
@@ -90,25 +79,25 @@ class Customers:
 
     @staticmethod
     def user(channel: str, user_id: str, customer_id: str | None) -> ChannelUser:
-        """The channel user, given what ``link_key`` holds (for callers that batch that read with their own)."""
+        """The channel user, given what ``keys.link`` holds (for callers that batch that read with their own)."""
         conversation_id = customer_conversation(customer_id) if customer_id else channel_conversation(channel, user_id)
         return ChannelUser(channel, user_id, conversation_id, customer_id)
 
     async def resolve(self, channel: str, user_id: str) -> ChannelUser:
         """Who is writing, and remember how to reach them on this channel (the inbox also does, per message)."""
-        user = self.user(channel, user_id, await self.redis.get(link_key(channel, user_id)))
+        user = self.user(channel, user_id, await self.redis.get(keys.link(channel, user_id)))
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hset(address_key(user.conversation_id), channel, user_id)
-            pipe.expire(address_key(user.conversation_id), ADDRESS_TTL_S)
+            pipe.hset(keys.address(user.conversation_id), channel, user_id)
+            pipe.expire(keys.address(user.conversation_id), ADDRESS_TTL_S)
             await pipe.execute()
         return user
 
     async def address(self, conversation_id: str, channel: str) -> str | None:
         """The channel user id a reply to this conversation goes to on this channel."""
-        return await self.redis.hget(address_key(conversation_id), channel)
+        return await self.redis.hget(keys.address(conversation_id), channel)
 
     async def customer_of(self, channel: str, user_id: str) -> str | None:
-        return await self.redis.get(link_key(channel, user_id))
+        return await self.redis.get(keys.link(channel, user_id))
 
     async def link(self, channel: str, user_id: str, request: LinkRequest) -> tuple[LinkOutcome, str | None]:
         """Link the user to the customer who placed the order, if the phone digits match.
@@ -118,7 +107,7 @@ class Customers:
         conversation (transcript, an open handoff and its ticket) is merged into the customer's; linking again
         only sweeps in what reached the old conversation since.
         """
-        failures_key = _failures_key(channel, user_id)
+        failures_key = keys.link_failures(channel, user_id)
         if int(await self.redis.get(failures_key) or 0) >= MAX_LINK_FAILURES:
             return LinkOutcome.LOCKED, None
         if self.orders is None:
@@ -140,10 +129,10 @@ class Customers:
         # leaves behind at most what was in flight (a reply to it sweeps that in: add_reply).
         target = customer_conversation(order.customer_id)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(link_key(channel, user_id), order.customer_id)
+            pipe.set(keys.link(channel, user_id), order.customer_id)
             pipe.delete(failures_key)
-            pipe.hset(address_key(target), channel, user_id)  # replies to the merged history reach this user
-            pipe.expire(address_key(target), ADDRESS_TTL_S)
+            pipe.hset(keys.address(target), channel, user_id)  # replies to the merged history reach this user
+            pipe.expire(keys.address(target), ADDRESS_TTL_S)
             await pipe.execute()
         await HistoryMerge(self.redis).merge(channel_conversation(channel, user_id), order.customer_id)
         log.info("linked %s user %s to customer %s", channel, user_id, order.customer_id)

@@ -12,7 +12,7 @@ from kefu.config.logs import configure_logging
 
 def _run(args: argparse.Namespace) -> int:
     from kefu.app import eventloop
-    from kefu.app.server import serve
+    from kefu.ops.run import serve
 
     eventloop.run(serve())
     return 0

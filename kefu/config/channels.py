@@ -9,14 +9,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from kefu.config.errors import SettingsError
+
 _AES_KEY = re.compile(r"^[A-Za-z0-9+/]{43}$")
 _TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 WECHAT_REQUIRED = ("WECHAT_APPID", "WECHAT_TOKEN", "WECHAT_SECRET")
-
-
-class SettingsError(ValueError):
-    """A channel setting is missing or malformed; the message names it (bot.settings imports this module,
-    so it cannot import bot.settings' own SettingsError)."""
 
 
 @dataclass(frozen=True)

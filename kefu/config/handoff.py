@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import partial
+from zoneinfo import ZoneInfo
 
-
-class SettingsError(ValueError):
-    """A handoff setting is malformed; the message names it (bot.settings cannot be imported from here:
-    Settings holds a HandoffSettings)."""
-
+from kefu.config.env import text
+from kefu.config.errors import SettingsError
+from kefu.config.shop import DEFAULT_TIMEZONE
 
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 _DAYS = re.compile(r"^([1-7])-([1-7])$")
@@ -21,7 +20,8 @@ _DAYS = re.compile(r"^([1-7])-([1-7])$")
 class HandoffSettings:
     """When agents work, what a customer reporting a safety problem is told, and where packets are posted."""
 
-    timezone: str = "Asia/Shanghai"
+    # The shop's time zone (ShopSettings validates KEFU_TIMEZONE), which the working hours are in.
+    tz: ZoneInfo = field(default=ZoneInfo(DEFAULT_TIMEZONE))
     opens: time = time(9, 0)
     closes: time = time(21, 0)
     # ISO weekdays (1 = Monday) agents work, inclusive.
@@ -37,10 +37,6 @@ class HandoffSettings:
     webhook_token: str = ""
     # The console's session cookie is Secure unless this is False (plain-http development on 127.0.0.1).
     secure_cookie: bool = True
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
     def is_open(self, now: datetime) -> bool:
         local = now.astimezone(self.tz)
@@ -64,10 +60,9 @@ class HandoffSettings:
         return self.safety_guidance_en if lang == "en" else self.safety_guidance_zh
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> HandoffSettings:
-        def get(name: str, default: str = "") -> str:
-            return env.get(name, "").strip() or default
-
+    def from_env(cls, env: Mapping[str, str], tz: ZoneInfo) -> HandoffSettings:
+        """``tz`` is the shop's, read once by ShopSettings: the hours here are in the time customers are told."""
+        get = partial(text, env)
         hours = get("KEFU_HANDOFF_HOURS", "09:00-21:00")
         found = _HOURS.match(hours)
         if not found:
@@ -86,15 +81,10 @@ class HandoffSettings:
         raw_minutes = get("KEFU_HANDOFF_MINUTES_PER_CASE", "5")
         if not raw_minutes.isdigit() or int(raw_minutes) < 1:
             raise SettingsError(f"KEFU_HANDOFF_MINUTES_PER_CASE must be a positive integer, got {raw_minutes!r}")
-        settings = cls(
-            timezone=get("KEFU_TIMEZONE", cls.timezone), opens=opens, closes=closes,
+        return cls(
+            tz=tz, opens=opens, closes=closes,
             first_day=int(found_days[1]), last_day=int(found_days[2]), minutes_per_case=int(raw_minutes),
             safety_guidance_zh=get("KEFU_SAFETY_GUIDANCE_ZH"), safety_guidance_en=get("KEFU_SAFETY_GUIDANCE_EN"),
             webhook_url=get("KEFU_HANDOFF_WEBHOOK_URL"), webhook_token=get("KEFU_HANDOFF_WEBHOOK_TOKEN"),
             secure_cookie=get("KEFU_CONSOLE_SECURE_COOKIE", "1") not in {"0", "false", "no"},
         )
-        try:
-            settings.tz
-        except (ZoneInfoNotFoundError, ValueError):
-            raise SettingsError(f"KEFU_TIMEZONE is not a known time zone: {settings.timezone!r}") from None
-        return settings

@@ -7,30 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kefu.config.channels import ChannelSettings
+from kefu.config.env import integer, required, text
 from kefu.config.handoff import HandoffSettings
+from kefu.config.orders import OrderSettings
+from kefu.config.redis_url import redis_url
+from kefu.config.shop import ShopSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message names it."""
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-
-
-def _required(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise SettingsError(f"{name} is not set (make run writes development values to .kefu/dev.env)")
-    return value
 
 
 @dataclass(frozen=True)
@@ -59,27 +42,33 @@ class Settings:
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
     # WeChat and Telegram credentials (issue 4): each channel is served only when configured.
     channels: ChannelSettings = field(default_factory=ChannelSettings)
+    # The same order backend and shop facts the action server reads (actions/runtime.py), read here once.
+    orders: OrderSettings = field(default_factory=OrderSettings)
+    shop: ShopSettings = field(default_factory=ShopSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         origins = tuple(o.strip().rstrip("/") for o in env.get("KEFU_ALLOWED_ORIGINS", "").split(",") if o.strip())
+        shop = ShopSettings.from_env(env)
         return cls(
-            redis_url=env.get("REDIS_URL", "").strip() or "redis://127.0.0.1:6390/0",
-            rasa_url=(env.get("KEFU_RASA_URL", "").strip() or "http://127.0.0.1:5005").rstrip("/"),
-            rasa_token=_required(env, "KEFU_RASA_TOKEN"),
-            identity_secret=_required(env, "KEFU_IDENTITY_SECRET"),
-            host=env.get("KEFU_HOST", "").strip() or "127.0.0.1",
-            port=_int(env, "KEFU_PORT", 8080),
-            actions_port=_int(env, "KEFU_ACTIONS_PORT", 5055),
+            redis_url=redis_url(env),
+            rasa_url=text(env, "KEFU_RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+            rasa_token=required(env, "KEFU_RASA_TOKEN"),
+            identity_secret=required(env, "KEFU_IDENTITY_SECRET"),
+            host=text(env, "KEFU_HOST", "127.0.0.1"),
+            port=integer(env, "KEFU_PORT", 8080),
+            actions_port=integer(env, "KEFU_ACTIONS_PORT", 5055),
             allowed_origins=origins,
-            max_message_chars=_int(env, "KEFU_MAX_MESSAGE_CHARS", 2000),
-            shards=_int(env, "KEFU_SHARDS", 16),
-            gateways=max(1, _int(env, "KEFU_GATEWAYS", 2)),
-            pipeline_workers=max(0, _int(env, "KEFU_PIPELINE_WORKERS", 1)),
-            background_nice=_int(env, "KEFU_BACKGROUND_NICE", 10),
-            handoff=HandoffSettings.from_env(env),
+            max_message_chars=integer(env, "KEFU_MAX_MESSAGE_CHARS", 2000),
+            shards=integer(env, "KEFU_SHARDS", 16),
+            gateways=max(1, integer(env, "KEFU_GATEWAYS", 2)),
+            pipeline_workers=max(0, integer(env, "KEFU_PIPELINE_WORKERS", 1)),
+            background_nice=integer(env, "KEFU_BACKGROUND_NICE", 10),
+            handoff=HandoffSettings.from_env(env, shop.tz),
             channels=ChannelSettings.from_env(env),
+            orders=OrderSettings.from_env(env),
+            shop=shop,
         )
 
     @property

@@ -13,6 +13,13 @@ from kefu.handoff.teams import DEFAULT_TEAM, SAFETY_TEAM, TEAM_NAME
 ROLES = ("agent", "supervisor")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 MIN_PASSWORD = 10
+FAILURE_WINDOW_S = 15 * 60
+"""Failures are counted in a fixed window from the first one; 15 minutes makes online guessing hopeless."""
+ACCOUNT_FAILURES = 5
+"""Per account name: enough for a person's typos, far too few for guessing one account's password."""
+ADDRESS_FAILURES = 20
+"""Per client address, over all names: stops spraying one password over many accounts; higher than the
+account limit so several agents behind one office NAT can still mistype."""
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist keeps sign-in time the same either way.
 _DUMMY_HASH = _hasher.hash("kefu-no-such-user")

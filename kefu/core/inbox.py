@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from kefu.channels.linking import ADDRESS_TTL_S, address_key
+from kefu.core import keys
 from kefu.core.conversations import customer_entry, record_key, transcript_key
 from kefu.core.messages import InboundMessage
 
-STREAM_PREFIX = "kefu:inbox:"
 GROUP = "pipeline"
 SEEN_TTL_S = 7 * 24 * 3600
+# How long a conversation remembers where its customer is reached on each channel.
+ADDRESS_TTL_S = 90 * 24 * 3600
 
 # Dedupe, queue and transcript in one atomic step: a retried delivery can never be half-stored. The sender's
 # address on the channel is remembered (how replies find their way back), and a waiting request is registered
@@ -50,10 +51,6 @@ def shard_of(conversation_id: str, shards: int) -> int:
     return zlib.crc32(conversation_id.encode()) % shards
 
 
-def stream_key(shard: int) -> str:
-    return f"{STREAM_PREFIX}{shard}"
-
-
 class Inbox:
     """Accepts inbound messages exactly once per channel message id."""
 
@@ -73,13 +70,13 @@ class Inbox:
         return await self._store(message, queue=False)
 
     async def _store(self, message: InboundMessage, *, queue: bool, waiting: Waiting | None = None) -> bool:
-        keys = [
-            f"kefu:seen:{message.channel}:{message.message_id}",
-            stream_key(shard_of(message.conversation_id, self.shards)),
+        script_keys = [
+            keys.seen(message.channel, message.message_id),
+            keys.inbox_stream(shard_of(message.conversation_id, self.shards)),
             transcript_key(message.conversation_id),
             record_key(message.conversation_id),
-            address_key(message.conversation_id),
-            waiting.key if waiting else f"kefu:seen:{message.channel}:{message.message_id}",
+            keys.address(message.conversation_id),
+            waiting.key if waiting else keys.seen(message.channel, message.message_id),
         ]
         args = [
             SEEN_TTL_S,
@@ -94,12 +91,12 @@ class Inbox:
             waiting.ttl_ms if waiting else 0,
             ADDRESS_TTL_S,
         ]
-        return bool(await self._submit(keys=keys, args=args))
+        return bool(await self._submit(keys=script_keys, args=args))
 
     async def ensure_groups(self) -> None:
         for shard in range(self.shards):
             try:
-                await self.redis.xgroup_create(stream_key(shard), GROUP, id="0", mkstream=True)
+                await self.redis.xgroup_create(keys.inbox_stream(shard), GROUP, id="0", mkstream=True)
             except aioredis.ResponseError as error:
                 if "BUSYGROUP" not in str(error):
                     raise

@@ -9,24 +9,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-import redis.asyncio as aioredis
-
-from kefu.channels.base import Channel
+from kefu.app.services import Services
+from kefu.channels.base import ChannelSender
 from kefu.config.settings import Settings
 from kefu.core.inbox import Inbox
 from kefu.core.messages import InboundMessage, OutboundMessage
-from kefu.dialogue.rasa_client import RasaClient, RasaTurn
+from kefu.dialogue.rasa_client import RasaTurn
 from kefu.eval.hint3 import ORDER_TOPICS, read_hint3
 from kefu.eval.topics import topic_of
-from kefu.handoff.setup import create_manager
 from kefu.handoff.state import HandoffStore
-from kefu.pipeline.pipeline import Pipeline
 
 TURN_TIMEOUT_S = 120
 
 
-class CollectingChannel(Channel):
+class CollectingSender(ChannelSender):
     """The eval's channel: replies are kept per conversation instead of being sent anywhere."""
 
     name = "eval"
@@ -65,7 +61,7 @@ class Evaluator:
         self.settings = settings
         self.customer_id = customer_id
         self.concurrency = concurrency
-        self.channel = CollectingChannel()
+        self.channel = CollectingSender()
         self.waiting: dict[str, asyncio.Future[RasaTurn]] = {}
         self.handoffs: HandoffStore | None = None
 
@@ -75,14 +71,11 @@ class Evaluator:
             future.set_result(turn)
 
     async def run(self, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        redis = aioredis.Redis.from_url(self.settings.redis_url, decode_responses=True)
-        async with aiohttp.ClientSession() as session:
-            rasa = RasaClient(session, self.settings.rasa_url, self.settings.rasa_token, self.settings.rasa_timeout_s)
-            handoff = create_manager(self.settings, redis, rasa, session)
-            self.handoffs = handoff.store
-            pipeline = Pipeline(redis, rasa, {self.channel.name: self.channel}, self.settings.shards,
-                                on_processed=self._processed, handoff=handoff)
-            inbox = Inbox(redis, self.settings.shards)
+        services = Services.build(self.settings, senders={self.channel.name: self.channel})
+        async with services.running():
+            self.handoffs = services.handoff.store
+            pipeline = services.pipeline(on_processed=self._processed)
+            inbox = services.inbox
             await inbox.ensure_groups()
             worker = asyncio.create_task(pipeline.run())
             limit = asyncio.Semaphore(self.concurrency)
@@ -97,7 +90,6 @@ class Evaluator:
             finally:
                 worker.cancel()
                 await asyncio.gather(worker, return_exceptions=True)
-                await redis.aclose()
         return results
 
     async def _play(self, inbox: Inbox, conversation_id: str, case: dict[str, Any]) -> dict[str, Any]:

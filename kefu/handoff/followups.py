@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 
 import redis.asyncio as aioredis
 
+from kefu.handoff.events import FollowUpAlert
+
 log = logging.getLogger(__name__)
 
 DUE_KEY = "kefu:followups:due"
@@ -82,7 +84,7 @@ class FollowUps:
         for followup in await self.due_by(now + warn_before_s):
             stage = "missed" if followup.due_at <= now else "soon"
             if await self.claim_alert(followup, stage):
-                events.append({"type": "followup", "stage": stage, "item": followup.to_dict()})
+                events.append(FollowUpAlert(stage, followup.to_dict()).to_dict())
         return events
 
 

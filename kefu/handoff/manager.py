@@ -10,7 +10,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -19,21 +19,23 @@ import aiohttp
 import redis.asyncio as aioredis
 
 from kefu.config.handoff import HandoffSettings
+from kefu.core import keys
 from kefu.core.conversations import ConversationStore
+from kefu.core.delivery import Delivery
 from kefu.core.i18n import detect_language, has, normalise_lang, t
 from kefu.core.messages import InboundMessage, OutboundMessage
 from kefu.core.tickets import TicketStore
 from kefu.dialogue.rasa_client import RasaClient, RasaTurn, RasaUnavailable
 from kefu.handoff.context import ContextBuilder, notes_subject
 from kefu.handoff.decision import Decision, HandoffPolicy
+from kefu.handoff.events import Claimed, ConsoleEvent, Finished, FollowUpAlert, Message, Note, Queued
 from kefu.handoff.followups import FollowUp, FollowUps
-from kefu.handoff.state import ClaimRefused, Handoff, HandoffStore
+from kefu.handoff.state import EVENTS_CHANNEL, ClaimRefused, Handoff, HandoffStore
 from kefu.handoff.teams import team_for
 from kefu.orders import OrderBackend
 
 log = logging.getLogger(__name__)
 
-Deliver = Callable[[str, OutboundMessage], Awaitable[None]]
 # A held conversation's customer is reminded that messages reach the ticket at most this often.
 REMINDER_EVERY_S = 120
 RESOLUTIONS = ("resolved", "refunded", "replaced", "compensated", "escalated", "no_action")
@@ -50,6 +52,7 @@ class HandoffManager:
         rasa: RasaClient,
         backend: OrderBackend,
         settings: HandoffSettings,
+        delivery: Delivery,
         http: aiohttp.ClientSession | None = None,
         policy: HandoffPolicy | None = None,
     ) -> None:
@@ -63,17 +66,11 @@ class HandoffManager:
         self.conversations = ConversationStore(redis)
         self.followups = FollowUps(redis)
         self.context = ContextBuilder(self.conversations, self.tickets, backend, self.store)
-        self._deliver: Deliver | None = None
+        self.delivery = delivery
         self._background: set[asyncio.Task[None]] = set()
 
-    def attach(self, deliver: Deliver) -> None:
-        """The pipeline's deliver: every message to a customer (bot, agent or system) goes through it."""
-        self._deliver = deliver
-
     async def deliver(self, channel: str, message: OutboundMessage) -> None:
-        if self._deliver is None:
-            raise RuntimeError("HandoffManager.attach(pipeline.deliver) was not called")
-        await self._deliver(channel, message)
+        await self.delivery.deliver(channel, message)
 
     # -- the pipeline's hooks ------------------------------------------------------------------------
 
@@ -84,9 +81,9 @@ class HandoffManager:
             return False
         entry = {"id": message.message_id, "role": "customer", "text": message.text, "ts": message.received_at,
                  "channel": message.channel}
-        await self.store.publish({"type": "message", "ticket": handoff.ticket_id, "entry": entry})
+        await self.publish(Message(handoff.ticket_id, entry))
         if handoff.status == "waiting" and await self.redis.set(
-            f"kefu:handoff:reminded:{handoff.ticket_id}", "1", nx=True, ex=REMINDER_EVERY_S
+            keys.handoff_reminded(handoff.ticket_id), "1", nx=True, ex=REMINDER_EVERY_S
         ):
             await self.deliver(message.channel, OutboundMessage(
                 conversation_id=message.conversation_id, role="system",
@@ -137,7 +134,7 @@ class HandoffManager:
             await self.followups.promise(ticket.id, self.settings.next_opening(now).timestamp(),
                                          "Contact the customer: they were told we would when agents start.",
                                          "system")
-        await self.store.publish({"type": "queued", "item": handoff.summary()})
+        await self.publish(Queued(handoff.summary()))
         log.info("handoff %s: %s (%s) via %s, %s", ticket.id, decision.reason, decision.source,
                  message.channel, conversation_id)
         await self._pause(conversation_id)
@@ -223,21 +220,20 @@ class HandoffManager:
         if due_at <= time.time():
             raise HandoffError("a follow-up is due in the future")
         followup = await self.followups.promise(handoff.ticket_id, due_at, what, agent)
-        await self.store.publish({"type": "followup", "stage": "promised", "item": followup.to_dict()})
+        await self.publish(FollowUpAlert("promised", followup.to_dict()))
         return followup
 
     async def followup_kept(self, ticket_id: str, agent: str) -> bool:
         kept = await self.followups.kept(ticket_id)
         if kept:
-            await self.store.publish({"type": "followup", "stage": "kept", "item": {"ticket_id": ticket_id},
-                                      "by": agent})
+            await self.publish(FollowUpAlert("kept", {"ticket_id": ticket_id}, by=agent))
         return kept
 
     async def claim(self, ticket_id: str, agent: str, display_name: str) -> Handoff:
         handoff = await self.store.claim(ticket_id, agent)
         await self.tickets.update_status(ticket_id, "processing", t("takeover.claimed", handoff.lang,
                                                                     agent=display_name))
-        await self.store.publish({"type": "claimed", "item": handoff.summary()})
+        await self.publish(Claimed(handoff.summary()))
         await self.deliver(handoff.channel, OutboundMessage(
             conversation_id=handoff.conversation_id, role="system",
             text=t("takeover.claimed", handoff.lang, agent=display_name),
@@ -255,8 +251,7 @@ class HandoffManager:
         handoff = await self._held_by(ticket_id, agent, supervisor)
         message = OutboundMessage(conversation_id=handoff.conversation_id, text=text, role="agent")
         await self.deliver(handoff.channel, message)
-        await self.store.publish({"type": "message", "ticket": ticket_id,
-                                  "entry": message.to_dict() | {"channel": handoff.channel, "agent": agent}})
+        await self.publish(Message(ticket_id, message.to_dict() | {"channel": handoff.channel, "agent": agent}))
         return message
 
     async def note(self, ticket_id: str, agent: str, text: str) -> dict[str, Any]:
@@ -266,14 +261,14 @@ class HandoffManager:
             raise HandoffError(f"no handoff {ticket_id}")
         note = {"agent": agent, "text": text, "ts": time.time(), "ticket": ticket_id}
         await self.store.add_note(notes_subject(handoff), note)
-        await self.store.publish({"type": "note", "ticket": ticket_id, "note": note})
+        await self.publish(Note(ticket_id, note))
         return note
 
     async def transfer(self, ticket_id: str, agent: str, to_agent: str, supervisor: bool = False) -> Handoff:
         """To a named agent: they hold it now and see it live; the customer is told nothing new."""
         await self._held_by(ticket_id, agent, supervisor)
         handoff = await self.store.transfer(ticket_id, to_agent)
-        await self.store.publish({"type": "claimed", "item": handoff.summary(), "by": agent})
+        await self.publish(Claimed(handoff.summary(), by=agent))
         log.info("handoff %s: %s transferred it to %s", ticket_id, agent, to_agent)
         return handoff
 
@@ -281,7 +276,7 @@ class HandoffManager:
         """Back into the queue, for ``team`` first (kefu/handoff/teams.py); the customer is told nothing new."""
         handoff = await self._held_by(ticket_id, agent, supervisor)
         queued = await self.store.requeue(handoff, team, "" if supervisor else agent)
-        await self.store.publish({"type": "queued", "item": queued.summary(), "by": agent})
+        await self.publish(Queued(queued.summary(), by=agent))
         log.info("handoff %s: %s transferred it to team %s", ticket_id, agent, team)
         return queued
 
@@ -308,10 +303,41 @@ class HandoffManager:
         await self.followups.kept(handoff.ticket_id)
         await self.tickets.update_status(handoff.ticket_id, ticket_status, text)
         finished = replace(handoff, status=status, resolution=resolution)
-        await self.store.publish({"type": "finished", "item": finished.summary()})
+        await self.publish(Finished(finished.summary()))
         await self.deliver(handoff.channel, OutboundMessage(
             conversation_id=handoff.conversation_id, text=text, role="system"))
         return finished
+
+    # -- what the console reads and announces (it never reaches into the store) ----------------------------
+
+    async def handoff(self, ticket_id: str) -> Handoff | None:
+        """The handoff of this ticket in any status, for the console to check what an agent may see or claim."""
+        return await self.store.get(ticket_id)
+
+    async def active_handoffs(self) -> list[Handoff]:
+        """Every handoff people hold or that waits for them, most urgent first: the boards are built from it."""
+        return await self.store.active()
+
+    async def presence(self) -> dict[str, dict[str, Any]]:
+        """Agents seen recently (status, role, team), by name; who is online decides a team's routing."""
+        return await self.store.presence()
+
+    async def set_presence(self, agent: str, status: str, role: str, team: str = "") -> None:
+        """Record (or refresh, on the console's heartbeat) an agent's status; it lapses unless refreshed."""
+        await self.store.set_presence(agent, status, role, team)
+
+    async def drop_presence(self, agent: str) -> None:
+        await self.store.drop_presence(agent)
+
+    async def publish(self, event: ConsoleEvent) -> None:
+        """Tell every console, in every gateway process, what changed."""
+        await self.store.publish(event.to_dict())
+
+    async def subscribe(self) -> aioredis.client.PubSub:
+        """A subscription to every console event; open it before reading a board so no change falls between."""
+        pubsub = self.redis.pubsub()
+        await pubsub.subscribe(EVENTS_CHANNEL)
+        return pubsub
 
 
 def _decision(raw: dict[str, Any] | None) -> Decision | None:

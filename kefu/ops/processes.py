@@ -29,6 +29,7 @@ ROLES = ("gateway", "worker")
 
 def _main(role: str, settings: Settings) -> None:
     configure_logging()
+    # Imported in the child, by role: a worker never loads the web app, the console or the receivers.
     if role == "worker":
         from kefu.app.worker import work
 

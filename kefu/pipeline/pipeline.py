@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 
-from kefu.channels.base import Channel
-from kefu.core.conversations import ConversationStore, Understanding
+from kefu.core import keys
+from kefu.core.conversations import Understanding
+from kefu.core.delivery import Delivery
 from kefu.core.i18n import detect_language, t
-from kefu.core.inbox import GROUP, Inbox, stream_key
+from kefu.core.inbox import GROUP, Inbox
 from kefu.core.messages import InboundMessage, OutboundMessage
 from kefu.dialogue.rasa_client import RasaClient, RasaTurn, RasaUnavailable
 
@@ -48,22 +49,20 @@ class Pipeline:
         self,
         redis: aioredis.Redis,
         rasa: RasaClient,
-        channels: Mapping[str, Channel],
+        delivery: Delivery,
         shards: int,
         on_processed: ProcessedHook | None = None,
         handoff: HandoffManager | None = None,
     ) -> None:
         # Human takeover (kefu/handoff): consulted before Rasa (held conversations skip it) and after.
         self.handoff = handoff
-        if handoff is not None:
-            handoff.attach(self.deliver)
         self.redis = redis
         self.on_processed = on_processed
         self.rasa = rasa
-        self.channels = channels
+        self.delivery = delivery
         self.shards = shards
         self.inbox = Inbox(redis, shards)
-        self.conversations = ConversationStore(redis)
+        self.conversations = delivery.conversations
         self.owner = consumer_name()
         self._renew = redis.register_script(_RENEW)
 
@@ -73,7 +72,7 @@ class Pipeline:
         await asyncio.gather(*(self._serve_shard(shard) for shard in range(self.shards)))
 
     async def _serve_shard(self, shard: int) -> None:
-        lease = f"kefu:lease:{shard}"
+        lease = keys.shard_lease(shard)
         while True:
             try:
                 if await self.redis.set(lease, self.owner, nx=True, px=LEASE_MS) or await self._renew(
@@ -96,7 +95,7 @@ class Pipeline:
         try:
             while not keeper.done():
                 batches = await self.redis.xreadgroup(
-                    GROUP, consumer, {stream_key(shard): next_id}, count=20, block=2000
+                    GROUP, consumer, {keys.inbox_stream(shard): next_id}, count=20, block=2000
                 )
                 entries = batches[0][1] if batches else []
                 if next_id == "0" and not entries:
@@ -115,7 +114,7 @@ class Pipeline:
             await asyncio.sleep(LEASE_MS / 3000)
 
     async def _handle_entry(self, shard: int, entry_id: str, fields: Mapping[str, str]) -> None:
-        done_key = f"kefu:done:{stream_key(shard)}:{entry_id}"
+        done_key = keys.entry_done(shard, entry_id)
         if not await self.redis.exists(done_key):
             try:
                 message = InboundMessage.from_json(fields["message"])
@@ -127,8 +126,8 @@ class Pipeline:
                     await self.on_processed(message, turn)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(done_key, "1", ex=24 * 3600)
-            pipe.xack(stream_key(shard), GROUP, entry_id)
-            pipe.xdel(stream_key(shard), entry_id)
+            pipe.xack(keys.inbox_stream(shard), GROUP, entry_id)
+            pipe.xdel(keys.inbox_stream(shard), entry_id)
             await pipe.execute()
 
     async def process(self, message: InboundMessage) -> RasaTurn:
@@ -149,7 +148,7 @@ class Pipeline:
             if decision.handoff:  # a person takes over; the customer was told, the bot's replies are dropped
                 return turn
         for reply in turn.replies:
-            await self.deliver(message.channel, OutboundMessage(
+            await self.delivery.deliver(message.channel, OutboundMessage(
                 conversation_id=message.conversation_id, text=reply.text, buttons=reply.buttons
             ))
         return turn
@@ -171,15 +170,6 @@ class Pipeline:
     async def _tell_unavailable(self, message: InboundMessage) -> None:
         record = await self.conversations.record(message.conversation_id)
         lang = detect_language(message.text) or record.get("lang") or "zh"
-        await self.deliver(message.channel, OutboundMessage(
+        await self.delivery.deliver(message.channel, OutboundMessage(
             conversation_id=message.conversation_id, text=t("gateway.unavailable", lang), role="system"
         ))
-
-    async def deliver(self, channel_name: str, message: OutboundMessage) -> None:
-        """Keep the message in the transcript, then send it on the customer's channel."""
-        await self.conversations.add_reply(message, channel_name)
-        channel = self.channels.get(channel_name)
-        if channel is None:
-            log.error("no channel %r to deliver to; message kept in the transcript", channel_name)
-            return
-        await channel.send(message.conversation_id, message)

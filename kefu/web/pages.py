@@ -7,7 +7,7 @@ from string import Template
 
 from aiohttp import web
 
-from kefu.app import appkeys
+from kefu.config.settings import Settings
 from kefu.core.identity import sign_customer
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -20,8 +20,13 @@ DEMO_CUSTOMERS = {
 _DEMO_TEMPLATE = Template((WEB_DIR / "demo.html").read_text(encoding="utf-8"))
 
 
-def static_routes() -> list[web.AbstractRouteDef]:
-    return [web.static("/static", WEB_DIR / "static", append_version=False)]
+def web_routes(settings: Settings) -> list[web.AbstractRouteDef]:
+    """The demo shop page at ``/`` and the widget's files under ``/static``."""
+
+    async def demo(request: web.Request) -> web.Response:
+        return demo_page(request.query.get("as"), settings.identity_secret)
+
+    return [web.get("/", demo), web.static("/static", WEB_DIR / "static", append_version=False)]
 
 
 def widget_tag(customer_id: str | None, secret: str) -> str:
@@ -35,10 +40,8 @@ def widget_tag(customer_id: str | None, secret: str) -> str:
     )
 
 
-async def demo_page(request: web.Request) -> web.Response:
+def demo_page(chosen: str | None, identity_secret: str) -> web.Response:
     """A demo shop: pick a demo customer (``?as=c1001``) or chat anonymously."""
-    settings = request.app[appkeys.SETTINGS]
-    chosen = request.query.get("as")
     customer_id = chosen if chosen in DEMO_CUSTOMERS else None
     options = "\n".join(
         f'<a class="who{" current" if cid == customer_id else ""}" href="/?as={cid}">{html.escape(label)}</a>'
@@ -47,6 +50,6 @@ async def demo_page(request: web.Request) -> web.Response:
     body = _DEMO_TEMPLATE.substitute(
         customers=options,
         anonymous_class="who current" if customer_id is None else "who",
-        widget=widget_tag(customer_id, settings.identity_secret),
+        widget=widget_tag(customer_id, identity_secret),
     )
     return web.Response(text=body, content_type="text/html")

@@ -15,8 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
 from actions.actions import KefuAction
-from kefu.config.orders import ActionSettings
 from kefu.config.settings import PROJECT_ROOT
+from kefu.config.shop import ShopSettings
 from kefu.core.tickets import TicketStore
 from kefu.orders.demo import DemoOrderBackend, seed_demo
 
@@ -48,7 +48,7 @@ def entities_in(text: str) -> list[dict[str, Any]]:
 async def services(redis_client: aioredis.Redis) -> AsyncIterator[runtime.Services]:
     """Seeded demo services at a fixed clock, installed as the action server's own."""
     await seed_demo(redis_client, now=NOW)
-    settings = ActionSettings(redis_url="unused", return_address="上海市退货中心 1 号")
+    settings = runtime.ActionServerSettings(redis_url="unused", shop=ShopSettings(return_address="上海市退货中心 1 号"))
     installed = runtime.Services(settings=settings, redis=redis_client,
                                  backend=DemoOrderBackend(redis_client, clock=lambda: NOW),
                                  tickets=TicketStore(redis_client), clock=lambda: NOW)

@@ -17,8 +17,8 @@ from fakes.telegram import WEBHOOK_SECRET, FakeBotApi, fake_bot_api
 from fakes.wechat import WeChatServer, fake_wechat_api
 from kefu.app import appkeys
 from kefu.app.gateway import create_app
-from kefu.channels.telegram.channel import TelegramChannel
-from kefu.core.inbox import stream_key
+from kefu.app.services import Services
+from kefu.core import keys
 from kefu.core.messages import InboundMessage
 from tests.helpers.settings import both_channels, telegram_settings
 
@@ -26,7 +26,7 @@ from tests.helpers.settings import both_channels, telegram_settings
 @dataclass
 class Rig:
     url: str
-    channel: TelegramChannel
+    services: Services
     api: FakeBotApi
     redis: aioredis.Redis
     session: aiohttp.ClientSession
@@ -42,8 +42,8 @@ class Rig:
 
     async def queued(self) -> list[InboundMessage]:
         messages = []
-        for shard in range(self.channel.inbox.shards):
-            for _, fields in await self.redis.xrange(stream_key(shard)):
+        for shard in range(self.services.settings.shards):
+            for _, fields in await self.redis.xrange(keys.inbox_stream(shard)):
                 messages.append(InboundMessage.from_json(fields["message"]))
         return messages
 
@@ -69,9 +69,9 @@ async def both_channels_gateway(
     async with fake_wechat_api() as wx_api, fake_bot_api() as tg_api:
         settings = both_channels(telegram_settings(redis_url, tg_api.base_url), wx_api.base_url, tg_api.base_url)
         app = create_app(settings, run_pipeline=False)
-        app[appkeys.CHANNELS]["wechat"].passive.wait_s = passive_wait_s
+        app[appkeys.RECEIVERS]["wechat"].passive.wait_s = passive_wait_s
         async with serving(app) as origin, aiohttp.ClientSession() as session:
             yield BothChannels(
-                Rig(f"{origin}/webhooks/telegram", app[appkeys.CHANNELS]["telegram"], tg_api, redis, session),
+                Rig(f"{origin}/webhooks/telegram", app[appkeys.SERVICES], tg_api, redis, session),
                 WeChatServer(f"{origin}/webhooks/wechat", session),
             )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from kefu.core import keys
 from kefu.core.inbox import Waiting
 
 log = logging.getLogger(__name__)
@@ -34,12 +35,15 @@ return 0
 Fallback = Callable[[str, str, str], Awaitable[None]]
 
 
-def _wait_key(conversation_id: str) -> str:
-    return f"kefu:wx:wait:{conversation_id}"
-
-
-def _process_channel(process: str) -> str:
-    return f"kefu:wx:passive:{process}"
+async def offer(redis: aioredis.Redis, conversation_id: str, message_id: str, text: str) -> bool:
+    """Give a reply to the webhook request waiting for it, in whichever process; False: deliver it another way."""
+    token = await redis.getdel(keys.wechat_waiter(conversation_id))
+    if not token:
+        return False
+    process = token.split(":", 1)[0]
+    payload = json.dumps({"token": token, "conversation_id": conversation_id, "message_id": message_id,
+                          "text": text}, ensure_ascii=False)
+    return bool(await redis.publish(keys.wechat_passive_channel(process), payload))
 
 
 @dataclass
@@ -50,7 +54,7 @@ class Waiter:
 
 
 class PassiveReplies:
-    """Matches a reply produced anywhere to the webhook request waiting for it in this process."""
+    """The receiving side: matches a reply produced anywhere (``offer``) to the request waiting in this process."""
 
     def __init__(self, redis: aioredis.Redis, fallback: Fallback, wait_s: float = WAIT_S) -> None:
         self.redis = redis
@@ -89,7 +93,7 @@ class PassiveReplies:
         """What the inbox stores so that whoever answers finds this waiter."""
         if waiter is None:
             return None
-        return Waiting(_wait_key(waiter.conversation_id), waiter.token, int((self.wait_s + CLAIM_GRACE_S) * 1000))
+        return Waiting(keys.wechat_waiter(waiter.conversation_id), waiter.token, int((self.wait_s + CLAIM_GRACE_S) * 1000))
 
     async def wait(self, waiter: Waiter) -> str | None:
         """The reply text if it came in time; None means answer ``success`` and let the API deliver it."""
@@ -98,7 +102,7 @@ class PassiveReplies:
                 await asyncio.wait_for(asyncio.shield(waiter.future), self.wait_s)
             if not waiter.future.done():
                 with contextlib.suppress(*REDIS_DOWN):
-                    if not await self._release(keys=[_wait_key(waiter.conversation_id)], args=[waiter.token]):
+                    if not await self._release(keys=[keys.wechat_waiter(waiter.conversation_id)], args=[waiter.token]):
                         # A reply claimed the waiter just now and is on its way.
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(asyncio.shield(waiter.future), CLAIM_GRACE_S)
@@ -111,21 +115,11 @@ class PassiveReplies:
         """Drop a waiter that was never registered (the message was a retry, or Redis failed)."""
         self._waiting.pop(waiter.token, None)
 
-    async def offer(self, conversation_id: str, message_id: str, text: str) -> bool:
-        """Give the reply to a waiting webhook request, if one is waiting; False means deliver it another way."""
-        token = await self.redis.getdel(_wait_key(conversation_id))
-        if not token:
-            return False
-        process = token.split(":", 1)[0]
-        payload = json.dumps({"token": token, "conversation_id": conversation_id, "message_id": message_id,
-                              "text": text}, ensure_ascii=False)
-        return bool(await self.redis.publish(_process_channel(process), payload))
-
     async def _listen(self) -> None:
         while True:
             pubsub = self.redis.pubsub()
             try:
-                await pubsub.subscribe(_process_channel(self.process))
+                await pubsub.subscribe(keys.wechat_passive_channel(self.process))
                 self._ready.set()
                 async for event in pubsub.listen():
                     if event.get("type") == "message":

@@ -16,7 +16,7 @@ from kefu.config.handoff import HandoffSettings
 from kefu.core.conversations import ConversationStore
 from kefu.core.i18n import t
 from kefu.core.inbox import Inbox
-from kefu.core.messages import InboundMessage, OutboundMessage
+from kefu.core.messages import InboundMessage
 from kefu.core.tickets import TicketStore
 from kefu.dialogue.rasa_client import RasaClient
 from kefu.handoff.decision import Decision
@@ -26,6 +26,7 @@ from kefu.ops.runtime import seed_demo
 from kefu.ops.stack import free_port
 from kefu.orders.demo import DemoOrderBackend
 from tests.helpers.console import add_user, signed_in
+from tests.helpers.delivery import recording_delivery
 from tests.helpers.telegram_rig import both_channels_gateway
 from tests.kefu.console.test_auth import console  # noqa: F401  (fixture)
 
@@ -151,15 +152,11 @@ async def test_a_handoff_for_a_message_queued_before_the_link_holds_the_customer
                              received_at=100.0)
     assert await Inbox(redis_client, shards=2).submit(message)
     await customers.link("telegram", "7301", ZHANG)
-    told: list[OutboundMessage] = []
-
-    async def deliver(channel: str, reply: OutboundMessage) -> None:
-        told.append(reply)
+    delivery, told = recording_delivery(redis_client)
 
     async with aiohttp.ClientSession() as http:  # Rasa is not running: pausing its tracker is only logged
         rasa = RasaClient(http, f"http://127.0.0.1:{free_port()}", "token", timeout_s=1)
-        manager = HandoffManager(redis_client, rasa, DemoOrderBackend(redis_client), HandoffSettings())
-        manager.attach(deliver)
+        manager = HandoffManager(redis_client, rasa, DemoOrderBackend(redis_client), HandoffSettings(), delivery)
         await manager.open(message, Decision("handoff", "complaint", "high", "test"), {})
 
     holding = await HandoffStore(redis_client).holding("cust:c1001")

@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 
 from kefu.config.handoff import HandoffSettings
 from kefu.core.inbox import Inbox
-from kefu.core.messages import InboundMessage, OutboundMessage
+from kefu.core.messages import InboundMessage
 from kefu.dialogue.rasa_client import RasaClient
 from kefu.handoff.decision import Decision
 from kefu.handoff.followups import FollowUps, watch
@@ -18,6 +18,7 @@ from kefu.handoff.manager import HandoffManager
 from kefu.ops.stack import free_port
 from kefu.orders.demo import DemoOrderBackend
 from tests.helpers.console import add_user, signed_in
+from tests.helpers.delivery import recording_delivery
 from tests.kefu.console.test_auth import console  # noqa: F401  (fixture)
 from tests.kefu.console.test_transfer import open_handoff
 
@@ -48,15 +49,11 @@ async def test_a_handoff_outside_working_hours_promises_contact_at_opening_and_c
     closed_today = HandoffSettings(first_day=today % 7 + 1, last_day=today % 7 + 1)  # agents work tomorrow only
     message = InboundMessage(channel="web", sender="v9", conversation_id="visitor:v9", text="I want to complain")
     assert await Inbox(redis_client, shards=2).submit(message)
-    told: list[OutboundMessage] = []
-
-    async def deliver(channel: str, reply: OutboundMessage) -> None:
-        told.append(reply)
+    delivery, _ = recording_delivery(redis_client)
 
     async with aiohttp.ClientSession() as http:  # Rasa is not running: pausing its tracker is only logged
         rasa = RasaClient(http, f"http://127.0.0.1:{free_port()}", "token", timeout_s=1)
-        manager = HandoffManager(redis_client, rasa, DemoOrderBackend(redis_client), closed_today)
-        manager.attach(deliver)
+        manager = HandoffManager(redis_client, rasa, DemoOrderBackend(redis_client), closed_today, delivery)
         await manager.open(message, Decision("handoff", "complaint", "high", "test"), {})
         (ticket_id,) = [f.ticket_id for f in await manager.followups.due_by(time.time() + 8 * 86400)]
         followup = await manager.followups.get(ticket_id)

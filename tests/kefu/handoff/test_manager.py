@@ -11,11 +11,12 @@ import redis.asyncio as aioredis
 from kefu.config.handoff import HandoffSettings
 from kefu.core.conversations import Understanding
 from kefu.core.inbox import Inbox
-from kefu.core.messages import InboundMessage, OutboundMessage
+from kefu.core.messages import InboundMessage
 from kefu.dialogue.rasa_client import RasaClient, RasaTurn
 from kefu.handoff.manager import HandoffManager
 from kefu.ops.stack import free_port
 from kefu.orders.demo import DemoOrderBackend
+from tests.helpers.delivery import recording_delivery
 
 QUESTION = "where is my parcel DD20261104005"
 TRACKING = RasaTurn(replies=[], understanding=Understanding(intent="order_status", confidence=0.95, entities=[]))
@@ -25,13 +26,8 @@ TRACKING = RasaTurn(replies=[], understanding=Understanding(intent="order_status
 async def manager(redis_client: aioredis.Redis) -> AsyncIterator[HandoffManager]:
     async with aiohttp.ClientSession() as http:  # Rasa is not running: pausing its tracker is only logged
         rasa = RasaClient(http, f"http://127.0.0.1:{free_port()}", "token", timeout_s=1)
-        manager = HandoffManager(redis_client, rasa, DemoOrderBackend(redis_client), HandoffSettings())
-        told: list[OutboundMessage] = []
-
-        async def deliver(channel: str, reply: OutboundMessage) -> None:
-            told.append(reply)
-
-        manager.attach(deliver)
+        delivery, _ = recording_delivery(redis_client)
+        manager = HandoffManager(redis_client, rasa, DemoOrderBackend(redis_client), HandoffSettings(), delivery)
         yield manager
 
 

@@ -16,12 +16,11 @@ from fakes.telegram import BOT_TOKEN, EMMA, WEBHOOK_SECRET, FakeBotApi, fake_bot
 from kefu.app import appkeys
 from kefu.app.gateway import create_app
 from kefu.channels.linking import Customers
-from kefu.channels.telegram.channel import TelegramChannel, make_bot
+from kefu.channels.telegram.sender import TelegramSender, make_bot
 from kefu.cli.telegram import poll, set_webhook
 from kefu.config.channels import ChannelSettings
 from kefu.config.settings import Settings
 from kefu.core.conversations import ConversationStore
-from kefu.core.inbox import Inbox
 from kefu.core.messages import Button, OutboundMessage
 from tests.helpers.settings import both_channels, telegram_settings
 from tests.helpers.telegram_rig import Rig, both_channels_gateway
@@ -36,7 +35,7 @@ async def rig(redis_url: str, redis_client: aioredis.Redis) -> AsyncIterator[Rig
         await runner.setup()
         await web.TCPSite(runner, settings.host, settings.port).start()
         async with aiohttp.ClientSession() as session:
-            yield Rig(f"{settings.public_origin}/webhooks/telegram", app[appkeys.CHANNELS]["telegram"], api,
+            yield Rig(f"{settings.public_origin}/webhooks/telegram", app[appkeys.SERVICES], api,
                       redis_client, session)
         await runner.cleanup()
 
@@ -95,7 +94,7 @@ async def test_too_long_message_is_kept_for_agents_and_answered_with_the_limit(r
 async def test_buttons_become_an_inline_keyboard_and_a_press_comes_back_with_its_payload(rig: Rig) -> None:
     assert await rig.post(update("message")) == 200
     conversation = f"telegram:{EMMA}"
-    await rig.channel.send(conversation, OutboundMessage(
+    await rig.services.senders["telegram"].send(conversation, OutboundMessage(
         conversation, "Cancel order DD20261104018?", buttons=(Button("Yes", "/affirm"), Button("No", "/deny"))))
     keyboard = rig.api.sent[-1]["reply_markup"]["inline_keyboard"]
     assert keyboard == [[{"text": "Yes", "callback_data": "/affirm"}, {"text": "No", "callback_data": "/deny"}]]
@@ -117,12 +116,11 @@ async def test_callback_with_a_payload_that_is_not_an_intent_is_ignored(rig: Rig
 
 
 @pytest.fixture
-async def sender(redis_client: aioredis.Redis) -> AsyncIterator[tuple[TelegramChannel, FakeBotApi]]:
-    """A channel with a short read timeout, for the sending rules."""
+async def sender(redis_client: aioredis.Redis) -> AsyncIterator[tuple[TelegramSender, FakeBotApi]]:
+    """A sender with a short read timeout, for the sending rules."""
     async with fake_bot_api() as api:
-        channel = TelegramChannel(make_bot(BOT_TOKEN, api.base_url, read_timeout=0.5), redis_client,
-                                  Inbox(redis_client, 16), ConversationStore(redis_client),
-                                  Customers(redis_client, None), WEBHOOK_SECRET, 2000)
+        channel = TelegramSender(make_bot(BOT_TOKEN, api.base_url, read_timeout=0.5), redis_client,
+                                 ConversationStore(redis_client), Customers(redis_client, None))
         await channel.start()
         await channel.customers.resolve("telegram", str(EMMA))
         yield channel, api
@@ -218,7 +216,7 @@ async def test_set_webhook_and_polling_commands(redis_url: str, redis_client: ai
 
 
 def test_settings_refuse_half_a_configuration() -> None:
-    from kefu.config.channels import SettingsError
+    from kefu.config.errors import SettingsError
 
     with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET"):
         ChannelSettings.from_env({"TELEGRAM_BOT_TOKEN": BOT_TOKEN})

@@ -8,6 +8,8 @@ import aiohttp
 import pytest
 
 from kefu.config.settings import Settings
+from kefu.core import keys
+from kefu.core.conversations import ConversationStore
 from kefu.core.identity import sign_customer
 from kefu.ops.stack import free_port
 from tests.helpers.gateway import chat, running_gateway
@@ -76,6 +78,22 @@ async def test_oversized_message_is_refused_in_the_customers_language(settings: 
         answer = await visitor.send("太长了" * 1000)
     assert answer["code"] == "too_long"
     assert "2000" in answer["message"]
+
+
+async def test_oversized_message_is_kept_clipped_for_agents_like_on_every_channel(
+    settings: Settings, redis_client
+) -> None:
+    """The shared intake rule (kefu/channels/intake.py): not for the bot, but never lost to the agents."""
+    async with running_gateway(settings, run_pipeline=False) as base_url, chat(base_url) as visitor:
+        await visitor.send("退货" * 1500, message_id="long-1")
+        again = await visitor.send("退货" * 1500, message_id="long-1")
+        conversation = visitor.welcome["conversation_id"]
+    transcript = await ConversationStore(redis_client).transcript(conversation)
+    assert [e["role"] for e in transcript] == ["customer", "bot"]
+    assert transcript[0]["text"].startswith("退货" * 1000) and "1000 more characters" in transcript[0]["text"]
+    assert "2000" in transcript[1]["text"]
+    assert again["code"] == "too_long"
+    assert sum([await redis_client.xlen(keys.inbox_stream(s)) for s in range(settings.shards)]) == 0
 
 
 async def test_message_is_queued_once_and_kept_in_the_transcript(settings: Settings, redis_client) -> None:

@@ -25,12 +25,12 @@ from fakes.wechat import (
 )
 from kefu.app import appkeys
 from kefu.app.gateway import create_app
+from kefu.app.services import Services
 from kefu.channels.wechat.api import SharedTokenClient
-from kefu.channels.wechat.channel import WeChatChannel
 from kefu.config.channels import ChannelSettings
 from kefu.config.settings import Settings
+from kefu.core import keys
 from kefu.core.conversations import ConversationStore
-from kefu.core.inbox import stream_key
 from kefu.core.messages import Button, OutboundMessage
 from kefu.ops.stack import free_port
 
@@ -46,7 +46,7 @@ def wechat_settings(redis_url: str, api_base_url: str, **overrides: str) -> Sett
 @dataclass
 class Rig:
     base_url: str
-    channel: WeChatChannel
+    services: Services
     api: FakeWeChatApi
     wechat: WeChatServer
     redis: aioredis.Redis
@@ -54,8 +54,8 @@ class Rig:
 
     async def stored(self) -> int:
         """How many messages reached the inbox streams."""
-        shards = self.channel.inbox.shards
-        return sum([await self.redis.xlen(stream_key(s)) for s in range(shards)])
+        shards = self.services.settings.shards
+        return sum([await self.redis.xlen(keys.inbox_stream(s)) for s in range(shards)])
 
     def plain(self) -> WeChatServer:
         return WeChatServer(self.wechat.url, self.session, aes_key=None)
@@ -67,27 +67,24 @@ async def rig(redis_url: str, redis_client: aioredis.Redis) -> AsyncIterator[Rig
     async with fake_wechat_api() as api:
         settings = wechat_settings(redis_url, api.base_url)
         app = create_app(settings, run_pipeline=False)
-        channel = app[appkeys.CHANNELS]["wechat"]
-        channel.passive.wait_s = 0.5  # the real 4 s would only slow the tests down
+        app[appkeys.RECEIVERS]["wechat"].passive.wait_s = 0.5  # the real 4 s would only slow the tests down
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, settings.host, settings.port).start()
         async with aiohttp.ClientSession() as session:
             url = f"{settings.public_origin}/webhooks/wechat"
-            yield Rig(settings.public_origin, channel, api, WeChatServer(url, session), redis_client, session)
+            yield Rig(settings.public_origin, app[appkeys.SERVICES], api, WeChatServer(url, session), redis_client, session)
         await runner.cleanup()
 
 
 async def bot_answers(rig: Rig, conversation_id: str, text: str, delay: float = 0.05, **extra) -> None:
-    """What the pipeline does once the bot has answered: store the reply, then send it on the channel.
+    """What the pipeline does once the bot has answered: deliver the reply (store it, then send it).
     Like the pipeline, it answers only a message that was stored."""
     store = ConversationStore(rig.redis)
     while not any(e["role"] == "customer" for e in await store.transcript(conversation_id)):
         await asyncio.sleep(0.01)
     await asyncio.sleep(delay)
-    reply = OutboundMessage(conversation_id=conversation_id, text=text, **extra)
-    await ConversationStore(rig.redis).add_reply(reply, "wechat")
-    await rig.channel.send(conversation_id, reply)
+    await rig.services.delivery.deliver("wechat", OutboundMessage(conversation_id=conversation_id, text=text, **extra))
 
 
 async def test_url_verification_echoes_only_when_signed(rig: Rig) -> None:

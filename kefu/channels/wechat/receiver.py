@@ -1,32 +1,32 @@
-"""WeChat official account (``/webhooks/wechat``): verify, persist, and answer within WeChat's 5 seconds.
+"""WeChat's input side (``/webhooks/wechat``): verify, persist, and answer within WeChat's 5 seconds.
 
 Every request is verified before anything is parsed or stored (signature in constant time, a fresh timestamp,
 a nonce not seen before, no entity declarations, at most 64 KiB, the right appid in safe mode). A text message
 is written to the durable inbox, then the request waits up to ~4 s for the pipeline's first reply and returns
-it as the passive reply; later (or late) replies go through the customer-service message API. Replies that
-cannot be delivered (48-hour window, quota) stay on the conversation, flagged for agents.
+it as the passive reply; later (or late) replies go through the customer-service message API (sender.py).
 """
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import redis.asyncio as aioredis
 from aiohttp import web
 from wechatpy.messages import BaseMessage
 
-from kefu.channels.base import Channel
-from kefu.channels.linking import ChannelUser, Customers, LinkRequest, link_key, parse_link_command
-from kefu.channels.wechat.api import CustomerServiceApi, DeliveryFailed
+from kefu.channels.base import ChannelReceiver
+from kefu.channels.intake import Intake
+from kefu.channels.linking import ChannelUser, Customers, LinkRequest, parse_link_command
 from kefu.channels.wechat.passive import WAIT_S, PassiveReplies
+from kefu.channels.wechat.sender import WeChatSender
 from kefu.channels.wechat.verify import MAX_AGE_S, VerificationError, WeChatVerifier
 from kefu.channels.wechat.xml import BadXml, parse_envelope, read_message, text_reply
-from kefu.core.conversations import ConversationStore
-from kefu.core.i18n import detect_language, t
-from kefu.core.inbox import Inbox
-from kefu.core.messages import InboundMessage, OutboundMessage, clipped
+from kefu.core import keys
+from kefu.core.delivery import Delivery
+from kefu.core.i18n import t
+from kefu.core.messages import InboundMessage, OutboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +93,6 @@ def message_id(message: BaseMessage) -> str:
     return f"{message.source}:{message.time}:{getattr(message, 'event', '')}"
 
 
-def window_key(openid: str) -> str:
-    return f"kefu:wx:window:{openid}"
-
-
 @dataclass(frozen=True)
 class Opened:
     xml: str
@@ -105,59 +101,37 @@ class Opened:
     timestamp: int
 
 
-class WeChatChannel(Channel):
+class WeChatReceiver(ChannelReceiver):
     name = "wechat"
 
     def __init__(
         self,
         redis: aioredis.Redis,
-        inbox: Inbox,
-        conversations: ConversationStore,
+        intake: Intake,
+        delivery: Delivery,
         customers: Customers,
         verifier: WeChatVerifier,
-        api: CustomerServiceApi,
-        max_message_chars: int,
+        sender: WeChatSender,
         wait_s: float = WAIT_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.redis = redis
-        self.inbox = inbox
-        self.conversations = conversations
+        self.intake = intake
+        self.delivery = delivery
         self.customers = customers
         self.verifier = verifier
-        self.api = api
-        self.max_message_chars = max_message_chars
         self.clock = clock
-        self.passive = PassiveReplies(redis, self._send_by_api, wait_s)
+        # A reply that comes after its request gave up is sent through the API instead.
+        self.passive = PassiveReplies(redis, sender.send_by_api, wait_s)
 
     async def start(self) -> None:
         await self.passive.start()
 
     async def stop(self) -> None:
         await self.passive.stop()
-        self.api.close()
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [web.get("/webhooks/wechat", self.handle_verify), web.post("/webhooks/wechat", self.handle_message)]
-
-    # --- outbound -------------------------------------------------------------------------------------
-
-    async def send_text(self, conversation_id: str, message: OutboundMessage) -> None:
-        if await self.passive.offer(conversation_id, message.message_id, message.text):
-            return
-        await self._send_by_api(conversation_id, message.message_id, message.text)
-
-    async def _send_by_api(self, conversation_id: str, message_id: str, text: str) -> None:
-        openid = await self.customers.address(conversation_id, self.name)
-        try:
-            if openid is None:
-                raise DeliveryFailed("no_wechat_user")
-            if not await self.redis.exists(window_key(openid)):
-                raise DeliveryFailed("window_closed")
-            await self.api.send_text(openid, text)
-        except DeliveryFailed as failure:
-            log.warning("wechat: reply %s on %s kept undelivered: %s", message_id, conversation_id, failure.reason)
-            await self.conversations.mark_undelivered(conversation_id, message_id, failure.reason)
 
     # --- inbound --------------------------------------------------------------------------------------
 
@@ -217,9 +191,9 @@ class WeChatChannel(Channel):
     async def _arrive(self, opened: Opened, message: BaseMessage) -> ChannelUser:
         """One round trip: refuse a replayed nonce, open the 48-hour window, find who is writing."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.set(f"kefu:wx:nonce:{opened.timestamp}:{opened.nonce}", "1", nx=True, ex=2 * MAX_AGE_S)
-            pipe.set(window_key(message.source), "1", ex=WINDOW_S)
-            pipe.get(link_key(self.name, message.source))
+            pipe.set(keys.wechat_nonce(opened.timestamp, opened.nonce), "1", nx=True, ex=2 * MAX_AGE_S)
+            pipe.set(keys.wechat_window(message.source), "1", ex=WINDOW_S)
+            pipe.get(keys.link(self.name, message.source))
             first_use, _, customer_id = await pipe.execute()
         if not first_use:
             raise VerificationError("replayed nonce", 409)
@@ -231,57 +205,54 @@ class WeChatChannel(Channel):
         msg_id = message_id(message)
         if meaning.route == "ignore":
             return None
-        # Labels of photos, locations and events say nothing about the customer's language; their words do.
-        said = detect_language(meaning.text) if meaning.route == "bot" else None
-        lang = said or (await self.conversations.record(user.conversation_id)).get("lang")
-        if meaning.route == "bot":
-            if not meaning.text:
-                return t("gateway.empty", lang)
-            if len(meaning.text) > self.max_message_chars:
-                return await self._note(user, clipped(meaning.text, self.max_message_chars), msg_id,
-                                        t("gateway.too_long", lang, limit=self.max_message_chars))
-            link = parse_link_command(meaning.text)
-            if link is not None:
-                return await self._link(user, link, msg_id, lang)
-            return await self._ask_bot(user, meaning.text, msg_id)
-        key = "smalltalk.greet" if meaning.route == "greet" else "channels.unsupported"
-        return await self._note(user, meaning.text, msg_id, t(key, lang))
-
-    async def _ask_bot(self, user: ChannelUser, text: str, msg_id: str) -> str | None:
         inbound = InboundMessage(channel=self.name, sender=user.user_id, conversation_id=user.conversation_id,
-                                 text=text, message_id=msg_id, customer_id=user.customer_id)
+                                 text=meaning.text, message_id=msg_id, customer_id=user.customer_id)
+        if meaning.route != "bot":
+            # Labels of photos, locations and events say nothing about the customer's language.
+            key = "smalltalk.greet" if meaning.route == "greet" else "channels.unsupported"
+            lang = (await self.delivery.conversations.record(user.conversation_id)).get("lang")
+            return await self._kept(inbound, t(key, lang))
+        link = parse_link_command(meaning.text)
+        if link is not None:
+            return await self._link(user, link, inbound)
+        return await self._ask_bot(inbound)
+
+    async def _ask_bot(self, inbound: InboundMessage) -> str | None:
         # The waiter is registered with the message, so a fast pipeline cannot answer before anyone listens.
-        waiter = self.passive.expect(user.conversation_id)
-        fresh = False
+        waiter = self.passive.expect(inbound.conversation_id)
+        taken = None
         try:
-            fresh = await self.inbox.submit(inbound, self.passive.waiting(waiter))
+            taken = await self.intake.take(inbound, self.passive.waiting(waiter))
         finally:
-            if waiter is not None and not fresh:  # a retry of a message we have: its answer comes once, elsewhere
+            if waiter is not None and (taken is None or not taken.fresh or taken.refused):
+                # A retry of a message we have (its answer comes once, elsewhere), or one the bot never sees.
                 self.passive.forget(waiter)
-        if waiter is None or not fresh:
+        if taken.refused is not None:
+            return await self._answered(inbound, taken.answer or "", taken.fresh or taken.refused == "empty")
+        if waiter is None or not taken.fresh:
             return None
         return await self.passive.wait(waiter)
 
-    async def _note(self, user: ChannelUser, text: str, msg_id: str, answer: str) -> str | None:
-        """Something the bot does not read (a photo, a location, an event, a message too long): kept for agents,
-        answered here."""
-        inbound = InboundMessage(channel=self.name, sender=user.user_id, conversation_id=user.conversation_id,
-                                 text=text, message_id=msg_id, customer_id=user.customer_id)
-        if not await self.inbox.record(inbound):
+    async def _kept(self, inbound: InboundMessage, answer: str) -> str | None:
+        """Something the bot does not read (a photo, a location, an event): kept for agents, answered here."""
+        return await self._answered(inbound, answer, await self.intake.keep(inbound))
+
+    async def _answered(self, inbound: InboundMessage, answer: str, fresh: bool) -> str | None:
+        """The passive reply for a message the channel answers itself; kept in the transcript when it was new."""
+        if not fresh:
             return None
-        await self.conversations.add_reply(OutboundMessage(user.conversation_id, answer), self.name)
+        if answer and inbound.text.strip():
+            await self.delivery.keep(self.name, OutboundMessage(inbound.conversation_id, answer))
         return answer
 
-    async def _link(self, user: ChannelUser, link: LinkRequest, msg_id: str, lang: str | None) -> str | None:
-        redacted = InboundMessage(channel=self.name, sender=user.user_id, conversation_id=user.conversation_id,
-                                  text=f"绑定 link {link.order_id} ****", message_id=msg_id,
-                                  customer_id=user.customer_id)
-        if not await self.inbox.record(redacted):
+    async def _link(self, user: ChannelUser, link: LinkRequest, inbound: InboundMessage) -> str | None:
+        redacted = replace(inbound, text=f"绑定 link {link.order_id} ****")
+        if not await self.intake.keep(redacted):
             return None
         outcome, _ = await self.customers.link(self.name, user.user_id, link)
         now = await self.customers.resolve(self.name, user.user_id)
-        answer = t(outcome.answer_key, lang)
-        await self.conversations.add_reply(OutboundMessage(now.conversation_id, answer, role="system"), self.name)
+        answer = t(outcome.answer_key, await self.intake.language(inbound))
+        await self.delivery.keep(self.name, OutboundMessage(now.conversation_id, answer, role="system"))
         return answer
 
 

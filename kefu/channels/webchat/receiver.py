@@ -1,4 +1,4 @@
-"""Web chat: the embeddable widget talks to ``/ws/chat``; replies reach it through Redis pub/sub.
+"""Web chat's input side: the embeddable widget talks to ``/ws/chat``; replies reach it through Redis pub/sub.
 
 Frames (JSON, both ways) are documented in the README ("Web chat protocol"). Any gateway process can
 hold the socket: replies are published on the conversation's channel and every process forwards its own.
@@ -9,18 +9,18 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 from aiohttp import WSMsgType, web
 
-from kefu.channels.base import Channel
-from kefu.core.conversations import ConversationStore
+from kefu.channels.base import BUTTON_PAYLOAD, ChannelReceiver
+from kefu.channels.intake import Intake
+from kefu.core.delivery import Delivery
 from kefu.core.i18n import detect_language, t
 from kefu.core.identity import VISITOR_ID, customer_conversation, verify_customer, visitor_conversation
-from kefu.core.inbox import Inbox
+from kefu.core.keys import web_out_channel
 from kefu.core.messages import InboundMessage, OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -31,12 +31,6 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_TRY_AGAIN = 1013
 REDIS_DOWN = (aioredis.ConnectionError, aioredis.TimeoutError)
 CLIENT_ID_MAX = 64
-# A button's payload is an intent Rasa takes as is (e.g. "/affirm"); nothing else is let through.
-BUTTON_PAYLOAD = re.compile(r"^/[a-z_]{1,40}$")
-
-
-def out_channel(conversation_id: str) -> str:
-    return f"kefu:out:{conversation_id}"
 
 
 @dataclass(frozen=True)
@@ -49,31 +43,23 @@ class HelloError(ValueError):
     """The first frame did not say who is chatting in a way we can trust."""
 
 
-class WebChatChannel(Channel):
+class WebChatReceiver(ChannelReceiver):
     name = "web"
 
     def __init__(
         self,
         redis: aioredis.Redis,
-        inbox: Inbox,
-        conversations: ConversationStore,
+        intake: Intake,
+        delivery: Delivery,
         identity_secret: str,
         allowed_origins: set[str],
-        max_message_chars: int,
     ) -> None:
         self.redis = redis
-        self.inbox = inbox
-        self.conversations = conversations
+        self.intake = intake
+        self.delivery = delivery
+        self.conversations = delivery.conversations
         self.identity_secret = identity_secret
         self.allowed_origins = allowed_origins
-        self.max_message_chars = max_message_chars
-
-    async def send_text(self, conversation_id: str, message: OutboundMessage) -> None:
-        await self.redis.publish(out_channel(conversation_id), json.dumps(message.to_dict(), ensure_ascii=False))
-
-    async def send_buttons(self, conversation_id: str, message: OutboundMessage) -> None:
-        # The widget renders buttons itself.
-        await self.send_text(conversation_id, message)
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [web.get("/ws/chat", self.handle_socket)]
@@ -105,7 +91,7 @@ class WebChatChannel(Channel):
         pubsub = self.redis.pubsub()
         try:
             # Subscribe before reading the history, so no reply falls between the two.
-            await pubsub.subscribe(out_channel(visitor.conversation_id))
+            await pubsub.subscribe(web_out_channel(visitor.conversation_id))
             history = await self.conversations.transcript(visitor.conversation_id)
         except REDIS_DOWN as error:
             log.error("web chat: Redis unavailable at connect: %s", error)
@@ -166,18 +152,9 @@ class WebChatChannel(Channel):
             return {"type": "error", "code": "bad_request"}
         client_id = str(frame.get("id") or "")
         text = frame.get("text")
-        lang = detect_language(text) if isinstance(text, str) else None
-        lang = lang or "zh"
         if not client_id or len(client_id) > CLIENT_ID_MAX or not isinstance(text, str):
+            lang = detect_language(text) if isinstance(text, str) else None
             return {"type": "error", "id": client_id, "code": "bad_request", "message": t("gateway.bad_request", lang)}
-        text = text.strip()
-        if not text:
-            return {"type": "error", "id": client_id, "code": "empty", "message": t("gateway.empty", lang)}
-        if len(text) > self.max_message_chars:
-            return {
-                "type": "error", "id": client_id, "code": "too_long",
-                "message": t("gateway.too_long", lang, limit=self.max_message_chars),
-            }
         payload = frame.get("payload")
         metadata = {"payload": payload} if isinstance(payload, str) and BUTTON_PAYLOAD.match(payload) else {}
         message = InboundMessage(
@@ -190,12 +167,16 @@ class WebChatChannel(Channel):
             metadata=metadata,
         )
         try:
-            fresh = await self.inbox.submit(message)
+            taken = await self.intake.take(message)
+            if taken.refused is not None and taken.fresh:
+                await self.delivery.keep(self.name, OutboundMessage(visitor.conversation_id, taken.answer or ""))
         except REDIS_DOWN as error:
             log.error("web chat: could not store message from %s: %s", visitor.conversation_id, error)
             return {"type": "error", "id": client_id, "code": "unavailable", "retry": True,
-                    "message": t("gateway.unavailable", lang)}
-        return {"type": "ack", "id": client_id, "duplicate": not fresh}
+                    "message": t("gateway.unavailable", detect_language(text))}
+        if taken.refused is not None:
+            return {"type": "error", "id": client_id, "code": taken.refused, "message": taken.answer}
+        return {"type": "ack", "id": client_id, "duplicate": not taken.fresh}
 
 
 def _public_entry(entry: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,93 @@
+"""What a Kefu process shares, built once from settings: the gateway and the worker (and the eval) each open one.
+
+The stores and the channels' senders exist as soon as the container is built (redis-py connects lazily), so a
+gateway can register its routes before its event loop runs; the HTTP session, the Rasa client and the handoff
+manager are opened by ``running()`` and closed when it ends, in reverse order.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import aiohttp
+import redis.asyncio as aioredis
+
+from kefu.channels import factory
+from kefu.channels.base import ChannelSender
+from kefu.channels.intake import Intake
+from kefu.channels.linking import Customers
+from kefu.config.settings import Settings
+from kefu.core.conversations import ConversationStore
+from kefu.core.delivery import Delivery
+from kefu.core.inbox import Inbox
+from kefu.dialogue.rasa_client import RasaClient
+from kefu.handoff.followups import watch as watch_followups
+from kefu.handoff.manager import HandoffManager
+from kefu.orders import OrderBackend, create_backend
+from kefu.pipeline.pipeline import Pipeline, ProcessedHook
+
+
+@dataclass
+class Services:
+    settings: Settings
+    redis: aioredis.Redis
+    conversations: ConversationStore
+    inbox: Inbox
+    intake: Intake
+    orders: OrderBackend
+    customers: Customers
+    senders: dict[str, ChannelSender]
+    delivery: Delivery
+    # Opened by running():
+    http: aiohttp.ClientSession = field(init=False)
+    rasa: RasaClient = field(init=False)
+    handoff: HandoffManager = field(init=False)
+
+    @classmethod
+    def build(cls, settings: Settings, senders: dict[str, ChannelSender] | None = None) -> Services:
+        """``senders`` replaces the configured channels' (the eval collects replies instead of sending them)."""
+        redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=10)
+        conversations = ConversationStore(redis)
+        inbox = Inbox(redis, settings.shards)
+        # Linking a channel user to a customer checks an order: the same backend the actions use.
+        orders = create_backend(settings.orders, redis)
+        customers = Customers(redis, orders)
+        if senders is None:
+            senders = factory.senders(settings, redis, conversations, customers)
+        return cls(
+            settings=settings, redis=redis, conversations=conversations, inbox=inbox,
+            intake=Intake(inbox, conversations, settings.max_message_chars), orders=orders, customers=customers,
+            senders=senders, delivery=Delivery(conversations, senders),
+        )
+
+    def pipeline(self, on_processed: ProcessedHook | None = None) -> Pipeline:
+        """The pipeline on these services (only once ``running``): the worker's, or a gateway's without workers."""
+        return Pipeline(self.redis, self.rasa, self.delivery, self.settings.shards, on_processed=on_processed,
+                        handoff=self.handoff)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Services]:
+        """Open the clients and the handoff manager; every process also watches promised follow-ups (an alert
+        is claimed in Redis, so it is raised once however many run)."""
+        settings = self.settings
+        self.http = aiohttp.ClientSession()
+        self.rasa = RasaClient(self.http, settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s)
+        self.handoff = HandoffManager(self.redis, self.rasa, self.orders, settings.handoff, self.delivery,
+                                      http=self.http)
+        for sender in self.senders.values():
+            await sender.start()
+        watcher = asyncio.create_task(watch_followups(self.handoff.followups, self.handoff.store.publish),
+                                      name="kefu-followups")
+        try:
+            yield self
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            for sender in reversed(self.senders.values()):
+                await sender.stop()
+            await self.orders.close()
+            await self.http.close()
+            await self.redis.aclose()
