@@ -5,7 +5,7 @@ A WeChat openid or a Telegram chat starts as its own conversation (``wechat:<ope
 the user is linked to the order's customer and every later message goes to ``cust:<customer_id>``: the bot
 and the agents see one history and one ticket list, whichever channel the customer writes on.
 The conversation also remembers each channel's address, so a reply (the bot's or an agent's) finds its way
-back. What the user wrote before linking is merged into the customer's conversation (kefu/core/history_merge.py).
+back. What the user wrote before linking is merged into the customer's conversation (kefu/channels/history_merge.py).
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from actions.identity import phone_matches
+from kefu.channels.history_merge import HistoryMerge
 from kefu.core import keys
-from kefu.core.history_merge import HistoryMerge
 from kefu.core.identity import customer_conversation
 from kefu.core.inbox import ADDRESS_TTL_S
 from kefu.orders.base import BackendUnavailable, OrderBackend, OrderNotFound

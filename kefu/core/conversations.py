@@ -9,9 +9,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from kefu.core import keys
 from kefu.core.messages import InboundMessage, OutboundMessage
 
-PREFIX = "kefu:conv:"
 # A merged conversation points at the one that holds its history now (``merged_into`` in its record);
 # that one is never merged itself, so following the pointer takes one step. The bound is a guard only.
 MAX_MERGE_HOPS = 4
@@ -101,20 +101,8 @@ return moved
 """
 
 
-def transcript_key(conversation_id: str) -> str:
-    return f"{PREFIX}{conversation_id}:transcript"
 
 
-def understanding_key(conversation_id: str) -> str:
-    return f"{PREFIX}{conversation_id}:nlu"
-
-
-def undelivered_key(conversation_id: str) -> str:
-    return f"{PREFIX}{conversation_id}:undelivered"
-
-
-def record_key(conversation_id: str) -> str:
-    return f"{PREFIX}{conversation_id}"
 
 
 def customer_entry(message: InboundMessage) -> dict[str, Any]:
@@ -146,7 +134,7 @@ class ConversationStore:
     so the transcript never misses a message that was acknowledged.
 
     A conversation can be merged into another (a channel user's chat into their customer's conversation once
-    they link it, kefu/core/history_merge.py). Its record keeps ``merged_into``; reads and writes by its old id then
+    they link it, kefu/channels/history_merge.py). Its record keeps ``merged_into``; reads and writes by its old id then
     go to the conversation it was merged into, so nobody holding the old id reads an emptied history, and a
     reply still in flight for the old id joins the merged one.
     """
@@ -159,7 +147,7 @@ class ConversationStore:
     async def live_id(self, conversation_id: str) -> str:
         """The conversation whose history this id's history is part of now: itself unless it was merged."""
         for _ in range(MAX_MERGE_HOPS):
-            into = await self.redis.hget(record_key(conversation_id), "merged_into")
+            into = await self.redis.hget(keys.conversation(conversation_id), "merged_into")
             if not into:
                 break
             conversation_id = into
@@ -168,11 +156,11 @@ class ConversationStore:
     async def add_reply(self, reply: OutboundMessage, channel: str) -> None:
         entry = json.dumps(reply.to_dict() | {"channel": channel}, ensure_ascii=False)
         source = reply.conversation_id
-        if await self._append(keys=[record_key(source), transcript_key(source)], args=[entry, reply.sent_at]):
+        if await self._append(keys=[keys.conversation(source), keys.transcript(source)], args=[entry, reply.sent_at]):
             return
         # Merged: the reply joins the merged history, sweeping in first whatever reached the old id late
         # (a customer message resolved just before the link, whose answer this may be).
-        target = await self.redis.hget(record_key(source), "merged_into")
+        target = await self.redis.hget(keys.conversation(source), "merged_into")
         await self.merge(source, target, append=entry, append_ts=reply.sent_at)
 
     async def merge(
@@ -194,33 +182,33 @@ class ConversationStore:
         """
         if source == target:
             return 0
-        keys = [
-            record_key(source), record_key(target),
-            understanding_key(source), understanding_key(target),
-            undelivered_key(source), undelivered_key(target),
-            transcript_key(source), transcript_key(target),
+        script_keys = [
+            keys.conversation(source), keys.conversation(target),
+            keys.understanding(source), keys.understanding(target),
+            keys.undelivered(source), keys.undelivered(target),
+            keys.transcript(source), keys.transcript(target),
         ]
         for pair in also:
-            keys.extend(pair)
-        moved = await self._merge(keys=keys, args=[target, customer_id or "", time.time(), append, append_ts])
+            script_keys.extend(pair)
+        moved = await self._merge(keys=script_keys, args=[target, customer_id or "", time.time(), append, append_ts])
         return None if moved == -1 else int(moved)
 
     async def mark_undelivered(self, conversation_id: str, message_id: str, reason: str) -> None:
         """A reply the channel could not deliver (window closed, quota, blocked): kept, and flagged for agents."""
-        await self.redis.hset(undelivered_key(await self.live_id(conversation_id)), message_id, reason)
+        await self.redis.hset(keys.undelivered(await self.live_id(conversation_id)), message_id, reason)
 
     async def set_understanding(self, conversation_id: str, message_id: str, understanding: Understanding) -> None:
         await self.redis.hset(
-            understanding_key(await self.live_id(conversation_id)), message_id,
+            keys.understanding(await self.live_id(conversation_id)), message_id,
             json.dumps(understanding.to_dict(), ensure_ascii=False),
         )
 
     async def set_language(self, conversation_id: str, lang: str) -> None:
-        await self.redis.hset(record_key(await self.live_id(conversation_id)), "lang", lang)
+        await self.redis.hset(keys.conversation(await self.live_id(conversation_id)), "lang", lang)
 
     async def record(self, conversation_id: str) -> dict[str, str]:
         """The record under this very id (not followed): a merged one shows ``merged_into``, ``merged_at``."""
-        return await self.redis.hgetall(record_key(conversation_id))
+        return await self.redis.hgetall(keys.conversation(conversation_id))
 
     async def transcript(self, conversation_id: str, limit: int = 500) -> list[dict[str, Any]]:
         """The timestamped transcript, customer turns carrying what the bot understood.
@@ -228,9 +216,9 @@ class ConversationStore:
         For a merged conversation, the transcript of the conversation it was merged into.
         """
         conversation_id = await self.live_id(conversation_id)
-        raw_entries = await self.redis.lrange(transcript_key(conversation_id), -limit, -1)
-        understood = await self.redis.hgetall(understanding_key(conversation_id))
-        undelivered = await self.redis.hgetall(undelivered_key(conversation_id))
+        raw_entries = await self.redis.lrange(keys.transcript(conversation_id), -limit, -1)
+        understood = await self.redis.hgetall(keys.understanding(conversation_id))
+        undelivered = await self.redis.hgetall(keys.undelivered(conversation_id))
         entries = []
         for raw in raw_entries:
             entry = json.loads(raw)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from kefu.core import keys
-from kefu.core.conversations import customer_entry, record_key, transcript_key
+from kefu.core.conversations import customer_entry
 from kefu.core.messages import InboundMessage
 
 GROUP = "pipeline"
@@ -73,8 +73,8 @@ class Inbox:
         script_keys = [
             keys.seen(message.channel, message.message_id),
             keys.inbox_stream(shard_of(message.conversation_id, self.shards)),
-            transcript_key(message.conversation_id),
-            record_key(message.conversation_id),
+            keys.transcript(message.conversation_id),
+            keys.conversation(message.conversation_id),
             keys.address(message.conversation_id),
             waiting.key if waiting else keys.seen(message.channel, message.message_id),
         ]

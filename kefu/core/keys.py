@@ -13,7 +13,21 @@ TICKET_COUNTER = f"{PREFIX}ticket:counter"
 
 
 def conversation(conversation_id: str) -> str:
+    """The conversation's record (hash: channel, customer, language, merged_into...)."""
     return f"{CONVERSATION_PREFIX}{conversation_id}"
+
+
+def transcript(conversation_id: str) -> str:
+    return f"{CONVERSATION_PREFIX}{conversation_id}:transcript"
+
+
+def understanding(conversation_id: str) -> str:
+    """What the NLU understood of each customer turn (hash: message id -> JSON)."""
+    return f"{CONVERSATION_PREFIX}{conversation_id}:nlu"
+
+
+def undelivered(conversation_id: str) -> str:
+    return f"{CONVERSATION_PREFIX}{conversation_id}:undelivered"
 
 
 def inbox_stream(shard: int) -> str:

@@ -9,20 +9,15 @@ from datetime import UTC, datetime
 import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
+from kefu.core import keys
+
 log = logging.getLogger(__name__)
 
-COUNTER_KEY = "kefu:ticket:counter"
 # Ids below this are reserved for seeded demo tickets (T-100871 and friends); new ones never collide with them.
 COUNTER_START = 100900
 STATUSES = ("open", "processing", "waiting_customer", "resolved", "closed")
 
 
-def ticket_key(ticket_id: str) -> str:
-    return f"kefu:ticket:{ticket_id}"
-
-
-def customer_tickets_key(customer_id: str) -> str:
-    return f"kefu:customer:{customer_id}:tickets"
 
 
 def _now() -> datetime:
@@ -89,16 +84,16 @@ class TicketStore:
         self._redis = redis
 
     async def _next_id(self) -> str:
-        await self._redis.set(COUNTER_KEY, COUNTER_START, nx=True)
-        number = await self._redis.incr(COUNTER_KEY)
+        await self._redis.set(keys.TICKET_COUNTER, COUNTER_START, nx=True)
+        number = await self._redis.incr(keys.TICKET_COUNTER)
         return f"T-{number:06d}"
 
     async def put(self, ticket: Ticket) -> Ticket:
         """Store a ticket as given (also how demo tickets with fixed ids are seeded)."""
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(ticket_key(ticket.id), ticket.to_json())
+            pipe.set(keys.ticket(ticket.id), ticket.to_json())
             if ticket.customer_id:
-                pipe.zadd(customer_tickets_key(ticket.customer_id), {ticket.id: ticket.created_at.timestamp()})
+                pipe.zadd(keys.customer_tickets(ticket.customer_id), {ticket.id: ticket.created_at.timestamp()})
             await pipe.execute()
         return ticket
 
@@ -122,12 +117,12 @@ class TicketStore:
         return await self.put(ticket)
 
     async def get(self, ticket_id: str) -> Ticket | None:
-        raw = await self._redis.get(ticket_key(ticket_id.upper()))
+        raw = await self._redis.get(keys.ticket(ticket_id.upper()))
         return Ticket.from_json(raw) if raw else None
 
     async def list_for(self, customer_id: str) -> list[Ticket]:
         """The customer's tickets, newest first."""
-        ids = await self._redis.zrevrange(customer_tickets_key(customer_id), 0, -1)
+        ids = await self._redis.zrevrange(keys.customer_tickets(customer_id), 0, -1)
         tickets = []
         for ticket_id in ids:
             ticket = await self.get(ticket_id.decode() if isinstance(ticket_id, bytes) else ticket_id)
@@ -136,7 +131,7 @@ class TicketStore:
         return tickets
 
     async def latest_for(self, customer_id: str) -> Ticket | None:
-        ids = await self._redis.zrevrange(customer_tickets_key(customer_id), 0, 0)
+        ids = await self._redis.zrevrange(keys.customer_tickets(customer_id), 0, 0)
         if not ids:
             return None
         first = ids[0]
@@ -146,7 +141,7 @@ class TicketStore:
         """A ticket opened before its channel user was linked becomes the customer's: listed with their
         tickets, looked up from any of their channels. None for an unknown id; running it again changes
         nothing."""
-        key = ticket_key(ticket_id)
+        key = keys.ticket(ticket_id)
         async with self._redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
@@ -158,7 +153,7 @@ class TicketStore:
                                      conversation_id=conversation_id)
                     pipe.multi()
                     pipe.set(key, ticket.to_json())
-                    pipe.zadd(customer_tickets_key(customer_id), {ticket.id: ticket.created_at.timestamp()})
+                    pipe.zadd(keys.customer_tickets(customer_id), {ticket.id: ticket.created_at.timestamp()})
                     await pipe.execute()
                     return ticket
                 except WatchError:
@@ -175,5 +170,5 @@ class TicketStore:
         updated = replace(
             ticket, status=status, updated_at=now, notes=(*ticket.notes, TicketNote(now, status, note)),
         )
-        await self._redis.set(ticket_key(updated.id), updated.to_json())
+        await self._redis.set(keys.ticket(updated.id), updated.to_json())
         return updated

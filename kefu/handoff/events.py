@@ -74,7 +74,7 @@ class Finished(ConsoleEvent):
 
 @dataclass(frozen=True)
 class Merged(ConsoleEvent):
-    """The customer linked a channel: the handoff now serves their conversation (kefu/core/history_merge.py)."""
+    """The customer linked a channel: the handoff now serves their conversation (kefu/channels/history_merge.py)."""
 
     type: ClassVar[str] = "merged"
     source: str = field(metadata={"key": "from"})

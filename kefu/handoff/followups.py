@@ -15,18 +15,15 @@ from dataclasses import asdict, dataclass
 
 import redis.asyncio as aioredis
 
+from kefu.core import keys
 from kefu.handoff.events import FollowUpAlert
 
 log = logging.getLogger(__name__)
 
-DUE_KEY = "kefu:followups:due"
 WARN_BEFORE_S = 15 * 60
 CHECK_EVERY_S = 30.0
 REDIS_DOWN = (aioredis.ConnectionError, aioredis.TimeoutError)
 
-
-def _key(ticket_id: str) -> str:
-    return f"kefu:followup:{ticket_id}"
 
 
 @dataclass(frozen=True)
@@ -50,32 +47,32 @@ class FollowUps:
     async def promise(self, ticket_id: str, due_at: float, what: str, promised_by: str) -> FollowUp:
         followup = FollowUp(ticket_id, due_at, what, promised_by, time.time())
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(_key(ticket_id), json.dumps(followup.to_dict(), ensure_ascii=False))
-            pipe.zadd(DUE_KEY, {ticket_id: due_at})
+            pipe.set(keys.followup(ticket_id), json.dumps(followup.to_dict(), ensure_ascii=False))
+            pipe.zadd(keys.FOLLOWUPS_DUE, {ticket_id: due_at})
             await pipe.execute()
         return followup
 
     async def get(self, ticket_id: str) -> FollowUp | None:
-        raw = await self.redis.get(_key(ticket_id))
+        raw = await self.redis.get(keys.followup(ticket_id))
         return FollowUp(**json.loads(raw)) if raw else None
 
     async def kept(self, ticket_id: str) -> bool:
         """The follow-up happened (or the ticket is closed): no more alerts. False when there was none."""
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(_key(ticket_id))
-            pipe.zrem(DUE_KEY, ticket_id)
+            pipe.delete(keys.followup(ticket_id))
+            pipe.zrem(keys.FOLLOWUPS_DUE, ticket_id)
             deleted, _ = await pipe.execute()
         return bool(deleted)
 
     async def due_by(self, deadline: float) -> list[FollowUp]:
         """Open follow-ups due at or before ``deadline``, soonest first."""
-        tickets = await self.redis.zrangebyscore(DUE_KEY, "-inf", deadline)
+        tickets = await self.redis.zrangebyscore(keys.FOLLOWUPS_DUE, "-inf", deadline)
         found = [await self.get(ticket_id) for ticket_id in tickets]
         return [followup for followup in found if followup is not None]
 
     async def claim_alert(self, followup: FollowUp, stage: str) -> bool:
         """True for exactly one caller per follow-up, due time and stage ("soon", "missed")."""
-        key = f"kefu:followup:alerted:{followup.ticket_id}:{followup.due_at:.0f}:{stage}"
+        key = keys.followup_alerted(followup.ticket_id, followup.due_at, stage)
         return bool(await self.redis.set(key, "1", nx=True, ex=7 * 24 * 3600))
 
     async def alerts(self, now: float, warn_before_s: float = WARN_BEFORE_S) -> list[dict[str, object]]:

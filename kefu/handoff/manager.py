@@ -30,7 +30,7 @@ from kefu.handoff.context import ContextBuilder, notes_subject
 from kefu.handoff.decision import Decision, HandoffPolicy
 from kefu.handoff.events import Claimed, ConsoleEvent, Finished, FollowUpAlert, Message, Note, Queued
 from kefu.handoff.followups import FollowUp, FollowUps
-from kefu.handoff.state import EVENTS_CHANNEL, ClaimRefused, Handoff, HandoffStore
+from kefu.handoff.state import ClaimRefused, Handoff, HandoffStore
 from kefu.handoff.teams import team_for
 from kefu.orders import OrderBackend
 
@@ -108,7 +108,7 @@ class HandoffManager:
     async def open(self, message: InboundMessage, decision: Decision, slots: dict[str, Any]) -> None:
         assert decision.reason is not None and decision.priority is not None
         # A message queued before its sender linked a customer is answered after the link: the handoff holds the
-        # customer's conversation, where that chat was merged (kefu/core/history_merge.py) and the next messages go.
+        # customer's conversation, where that chat was merged (kefu/channels/history_merge.py) and the next messages go.
         conversation_id = await self.conversations.live_id(message.conversation_id)
         record = await self.conversations.record(conversation_id)
         customer_id = message.customer_id or record.get("customer_id") or None
@@ -336,7 +336,7 @@ class HandoffManager:
     async def subscribe(self) -> aioredis.client.PubSub:
         """A subscription to every console event; open it before reading a board so no change falls between."""
         pubsub = self.redis.pubsub()
-        await pubsub.subscribe(EVENTS_CHANNEL)
+        await pubsub.subscribe(keys.CONSOLE_EVENTS)
         return pubsub
 
 

@@ -8,30 +8,16 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from kefu.core import keys
 from kefu.handoff.decision import PRIORITY_RANK
 
-QUEUE_KEY = "kefu:handoff:queue"
-PRESENCE_KEY = "kefu:handoff:presence"
-EVENTS_CHANNEL = "kefu:console:events"
 PRESENCE_TTL_S = 90
 # Handoff lifecycle: waiting (in the queue) -> assigned (an agent holds it) -> closed | returned (to the bot).
 ACTIVE = ("waiting", "assigned")
 
 
-def conversation_key(conversation_id: str) -> str:
-    return f"kefu:handoff:conv:{conversation_id}"
 
 
-def handoff_key(ticket_id: str) -> str:
-    return f"kefu:handoff:t:{ticket_id}"
-
-
-def context_key(ticket_id: str) -> str:
-    return f"kefu:handoff:context:{ticket_id}"
-
-
-def notes_key(subject: str) -> str:
-    return f"kefu:notes:{subject}"
 
 
 def queue_score(priority: str, created_at: float) -> float:
@@ -68,7 +54,7 @@ redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 return 1
 """
 
-# Follow a conversation merged into another (kefu/core/history_merge.py): the active handoff of KEYS[1] now serves
+# Follow a conversation merged into another (kefu/channels/history_merge.py): the active handoff of KEYS[1] now serves
 # the conversation ARGV[2], and holds it too unless another active handoff already does. KEYS[1] still points
 # at it, so readers of the old id find it. -1: KEYS[1] or KEYS[2] changed since the caller read them
 # (ARGV[1], ARGV[4]); read again and retry. KEYS[4] is the handoff that holds KEYS[2], if any.
@@ -145,42 +131,42 @@ class HandoffStore:
     async def open(self, handoff: Handoff, packet: dict[str, Any]) -> None:
         """Hold the conversation, queue the ticket and keep its context packet, in one transaction."""
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(handoff_key(handoff.ticket_id), mapping=handoff.to_hash())
-            pipe.set(conversation_key(handoff.conversation_id), handoff.ticket_id)
-            pipe.set(context_key(handoff.ticket_id), json.dumps(packet, ensure_ascii=False))
-            pipe.zadd(QUEUE_KEY, {handoff.ticket_id: queue_score(handoff.priority, handoff.created_at)})
+            pipe.hset(keys.handoff(handoff.ticket_id), mapping=handoff.to_hash())
+            pipe.set(keys.handoff_of_conversation(handoff.conversation_id), handoff.ticket_id)
+            pipe.set(keys.handoff_context(handoff.ticket_id), json.dumps(packet, ensure_ascii=False))
+            pipe.zadd(keys.HANDOFF_QUEUE, {handoff.ticket_id: queue_score(handoff.priority, handoff.created_at)})
             await pipe.execute()
 
     async def holding(self, conversation_id: str) -> Handoff | None:
         """The active handoff of this conversation, if people hold (or are about to hold) it."""
-        ticket_id = await self.redis.get(conversation_key(conversation_id))
+        ticket_id = await self.redis.get(keys.handoff_of_conversation(conversation_id))
         if not ticket_id:
             return None
         handoff = await self.get(ticket_id)
         return handoff if handoff is not None and handoff.active else None
 
     async def get(self, ticket_id: str) -> Handoff | None:
-        raw = await self.redis.hgetall(handoff_key(ticket_id))
+        raw = await self.redis.hgetall(keys.handoff(ticket_id))
         return Handoff.from_hash(raw) if raw else None
 
     async def packet(self, ticket_id: str) -> dict[str, Any] | None:
-        raw = await self.redis.get(context_key(ticket_id))
+        raw = await self.redis.get(keys.handoff_context(ticket_id))
         return json.loads(raw) if raw else None
 
     async def position(self, ticket_id: str) -> int | None:
         """1-based place in the queue."""
-        rank = await self.redis.zrank(QUEUE_KEY, ticket_id)
+        rank = await self.redis.zrank(keys.HANDOFF_QUEUE, ticket_id)
         return None if rank is None else rank + 1
 
     async def queue(self) -> list[Handoff]:
         """Waiting handoffs, most urgent and longest waiting first."""
-        ids = await self.redis.zrange(QUEUE_KEY, 0, -1)
+        ids = await self.redis.zrange(keys.HANDOFF_QUEUE, 0, -1)
         return [h for h in [await self.get(i) for i in ids] if h is not None]
 
     async def active(self) -> list[Handoff]:
         """Every handoff still held by people (waiting or assigned)."""
         found, seen = [], set()
-        async for key in self.redis.scan_iter(match=conversation_key("*"), count=500):
+        async for key in self.redis.scan_iter(match=keys.handoff_of_conversation("*"), count=500):
             ticket_id = await self.redis.get(key)
             if not ticket_id or ticket_id in seen:  # a merged conversation's key points at its handoff too
                 continue
@@ -199,13 +185,13 @@ class HandoffStore:
         active handoff. Running it again changes nothing.
         """
         for _ in range(MOVE_ATTEMPTS):
-            ticket_id = await self.redis.get(conversation_key(source))
+            ticket_id = await self.redis.get(keys.handoff_of_conversation(source))
             if not ticket_id:
                 return None
-            held = await self.redis.get(conversation_key(target)) or ""
+            held = await self.redis.get(keys.handoff_of_conversation(target)) or ""
             result = await self._move(
-                keys=[conversation_key(source), conversation_key(target),
-                      handoff_key(ticket_id), handoff_key(held)],
+                keys=[keys.handoff_of_conversation(source), keys.handoff_of_conversation(target),
+                      keys.handoff(ticket_id), keys.handoff(held)],
                 args=[ticket_id, target, customer_id, held],
             )
             if result == 1:
@@ -216,7 +202,7 @@ class HandoffStore:
 
     async def claim(self, ticket_id: str, agent: str) -> Handoff:
         """Assign to this agent, atomically: of two agents claiming at once exactly one wins."""
-        if not await self._claim(keys=[QUEUE_KEY, handoff_key(ticket_id)], args=[ticket_id, agent, time.time()]):
+        if not await self._claim(keys=[keys.HANDOFF_QUEUE, keys.handoff(ticket_id)], args=[ticket_id, agent, time.time()]):
             raise ClaimRefused(ticket_id)
         handoff = await self.get(ticket_id)
         assert handoff is not None
@@ -226,13 +212,13 @@ class HandoffStore:
         handoff = await self.get(ticket_id)
         if handoff is None or handoff.status != "assigned":
             raise ClaimRefused(ticket_id)
-        await self.redis.hset(handoff_key(ticket_id), mapping={"agent": to_agent})
+        await self.redis.hset(keys.handoff(ticket_id), mapping={"agent": to_agent})
         return replace(handoff, agent=to_agent)
 
     async def requeue(self, handoff: Handoff, team: str, agent: str = "") -> Handoff:
         """Put it back in the queue for ``team`` (at its original place); ``agent`` must hold it unless empty."""
         result = await self._requeue(
-            keys=[handoff_key(handoff.ticket_id), QUEUE_KEY],
+            keys=[keys.handoff(handoff.ticket_id), keys.HANDOFF_QUEUE],
             args=[handoff.ticket_id, team, agent, queue_score(handoff.priority, handoff.created_at)],
         )
         if result != 1:
@@ -242,7 +228,7 @@ class HandoffStore:
     async def finish(self, handoff: Handoff, status: str, resolution: str, agent: str = "") -> bool:
         """Close or return the handoff; False when it already was (or another agent holds it)."""
         result = await self._finish(
-            keys=[handoff_key(handoff.ticket_id), QUEUE_KEY, conversation_key(handoff.conversation_id)],
+            keys=[keys.handoff(handoff.ticket_id), keys.HANDOFF_QUEUE, keys.handoff_of_conversation(handoff.conversation_id)],
             args=[status, time.time(), resolution, agent, handoff.ticket_id],
         )
         if result == -1:
@@ -250,21 +236,21 @@ class HandoffStore:
         return bool(result)
 
     async def add_note(self, subject: str, note: dict[str, Any]) -> None:
-        await self.redis.rpush(notes_key(subject), json.dumps(note, ensure_ascii=False))
+        await self.redis.rpush(keys.notes(subject), json.dumps(note, ensure_ascii=False))
 
     async def notes(self, subject: str) -> list[dict[str, Any]]:
-        return [json.loads(raw) for raw in await self.redis.lrange(notes_key(subject), 0, -1)]
+        return [json.loads(raw) for raw in await self.redis.lrange(keys.notes(subject), 0, -1)]
 
     async def set_presence(self, agent: str, status: str, role: str, team: str = "") -> None:
-        await self.redis.hset(PRESENCE_KEY, agent, json.dumps({"status": status, "role": role, "seen": time.time(),
+        await self.redis.hset(keys.PRESENCE, agent, json.dumps({"status": status, "role": role, "seen": time.time(),
                                                                "team": team}))
 
     async def drop_presence(self, agent: str) -> None:
-        await self.redis.hdel(PRESENCE_KEY, agent)
+        await self.redis.hdel(keys.PRESENCE, agent)
 
     async def presence(self) -> dict[str, dict[str, Any]]:
         now = time.time()
-        raw = await self.redis.hgetall(PRESENCE_KEY)
+        raw = await self.redis.hgetall(keys.PRESENCE)
         seen = {name: json.loads(value) for name, value in raw.items()}
         return {name: p for name, p in seen.items() if now - p["seen"] < PRESENCE_TTL_S}
 
@@ -273,4 +259,4 @@ class HandoffStore:
 
     async def publish(self, event: dict[str, Any]) -> None:
         """Tell every console (in every gateway process) what changed."""
-        await self.redis.publish(EVENTS_CHANNEL, json.dumps(event, ensure_ascii=False))
+        await self.redis.publish(keys.CONSOLE_EVENTS, json.dumps(event, ensure_ascii=False))

@@ -10,6 +10,7 @@ from typing import Any, Literal
 import redis.asyncio as aioredis
 
 from actions import aftersales
+from kefu.core import keys
 from kefu.core.tickets import Ticket, TicketNote, TicketStore
 from kefu.orders.base import (
     AfterSalesRequest,
@@ -23,7 +24,7 @@ from kefu.orders.base import (
 
 log = logging.getLogger(__name__)
 
-PREFIX = "kefu:demo:"
+PREFIX = keys.DEMO_PREFIX
 
 
 def order_key(order_id: str) -> str:

@@ -7,9 +7,10 @@ import time
 
 import redis.asyncio as aioredis
 
+from kefu.core import keys
+
 PER_CHAT_INTERVAL_MS = 1000
 GLOBAL_PER_SECOND = 30
-PAUSE_KEY = "kefu:tg:pause"
 
 # Reserve the chat's next free slot (a chat's messages are spaced 1 s apart): returns how long to wait, in ms.
 _RESERVE = """
@@ -32,15 +33,15 @@ class TelegramLimiter:
         self._reserve = redis.register_script(_RESERVE)
 
     async def wait(self, chat_id: str) -> None:
-        pause_ms = await self.redis.pttl(PAUSE_KEY)
+        pause_ms = await self.redis.pttl(keys.TELEGRAM_PAUSE)
         if pause_ms > 0:
             await asyncio.sleep(pause_ms / 1000)
-        wait_ms = await self._reserve(keys=[f"kefu:tg:next:{chat_id}"], args=[self.per_chat_interval_ms])
+        wait_ms = await self._reserve(keys=[keys.telegram_next_send(chat_id)], args=[self.per_chat_interval_ms])
         if wait_ms > 0:
             await asyncio.sleep(wait_ms / 1000)
         while True:  # a fixed one-second window for the bot as a whole
             second = int(time.time())
-            key = f"kefu:tg:sec:{second}"
+            key = keys.telegram_second(second)
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.incr(key)
                 pipe.expire(key, 5)
@@ -51,4 +52,4 @@ class TelegramLimiter:
 
     async def pause(self, seconds: float) -> None:
         """Telegram said 429: nobody sends for ``seconds``."""
-        await self.redis.set(PAUSE_KEY, "1", px=max(1, int(seconds * 1000)))
+        await self.redis.set(keys.TELEGRAM_PAUSE, "1", px=max(1, int(seconds * 1000)))

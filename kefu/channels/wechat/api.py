@@ -17,6 +17,8 @@ from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.redisstorage import RedisStorage
 
+from kefu.core import keys
+
 log = logging.getLogger(__name__)
 
 TOKEN_MARGIN_S = 300
@@ -50,7 +52,7 @@ class SharedTokenClient(WeChatClient):
 
     def __init__(self, appid: str, secret: str, redis_url: str, api_base_url: str, timeout: float = 5.0) -> None:
         self._redis = redis.Redis.from_url(redis_url, decode_responses=True)
-        super().__init__(appid, secret, session=SharedTokenStorage(self._redis, prefix="kefu:wx"), timeout=timeout)
+        super().__init__(appid, secret, session=SharedTokenStorage(self._redis, prefix=keys.WECHAT_PREFIX), timeout=timeout)
         self.API_BASE_URL = api_base_url if api_base_url.endswith("/") else api_base_url + "/"
         self._used = threading.local()
 
@@ -66,7 +68,7 @@ class SharedTokenClient(WeChatClient):
     def fetch_access_token(self) -> dict:
         """Fetch a new token unless another process replaced the one we used meanwhile."""
         used = getattr(self._used, "token", None)
-        with self._redis.lock(f"kefu:wx:token-lock:{self.appid}", timeout=LOCK_TIMEOUT_S,
+        with self._redis.lock(keys.wechat_token_lock(self.appid), timeout=LOCK_TIMEOUT_S,
                               blocking_timeout=LOCK_TIMEOUT_S):
             current = self.session.get(self.access_token_key)
             if current and current != used:

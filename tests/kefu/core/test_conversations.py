@@ -7,7 +7,8 @@ from collections import Counter
 
 import redis.asyncio as aioredis
 
-from kefu.core.conversations import ConversationStore, Understanding, record_key, transcript_key
+from kefu.core import keys
+from kefu.core.conversations import ConversationStore, Understanding
 from kefu.core.inbox import Inbox
 from kefu.core.messages import InboundMessage, OutboundMessage
 
@@ -51,7 +52,7 @@ async def test_merge_interleaves_both_histories_by_time_and_leaves_a_pointer(
     old_record, record = await store.record(OLD), await store.record(CUSTOMER)
     assert old_record["merged_into"] == CUSTOMER and old_record["customer_id"] == "c1001"
     assert (record["customer_id"], record["lang"], float(record["created_at"])) == ("c1001", "en", 100.0)
-    assert await redis_client.exists(transcript_key(OLD)) == 0
+    assert await redis_client.exists(keys.transcript(OLD)) == 0
 
 
 async def test_merging_again_never_duplicates_and_sweeps_in_late_entries(
@@ -67,8 +68,8 @@ async def test_merging_again_never_duplicates_and_sweeps_in_late_entries(
     # A message resolved to the old id just before the link is stored there after the merge...
     await said(inbox, OLD, "late", 120.0)
     # ...and an entry that is already in the target (a half-finished earlier run) is not added twice.
-    first = (await redis_client.lrange(transcript_key(CUSTOMER), 0, 0))[0]
-    await redis_client.rpush(transcript_key(OLD), first)
+    first = (await redis_client.lrange(keys.transcript(CUSTOMER), 0, 0))[0]
+    await redis_client.rpush(keys.transcript(OLD), first)
     assert await store.merge(OLD, CUSTOMER, "c1001") == 1
     assert texts(await store.transcript(CUSTOMER)) == ["before", "late", "other channel"]
 
@@ -85,7 +86,7 @@ async def test_a_reply_for_the_old_id_joins_the_merged_history(redis_client: aio
     merged = await store.transcript(CUSTOMER)
     assert texts(merged) == ["hello", "late question", "the answer"]
     assert merged[1]["understanding"]["intent"] == "greet"
-    assert await redis_client.exists(transcript_key(OLD)) == 0
+    assert await redis_client.exists(keys.transcript(OLD)) == 0
 
 
 async def test_history_never_moves_on_to_a_second_conversation(redis_client: aioredis.Redis) -> None:
@@ -122,10 +123,10 @@ async def test_messages_stored_during_the_merge_are_neither_lost_nor_doubled(red
         assert moved[0] and moved[1], moved  # the merge really ran while messages were being stored
         assert moved[0] + moved[1] == 200
 
-        entries = await clients[2].lrange(transcript_key(CUSTOMER), 0, -1)
+        entries = await clients[2].lrange(keys.transcript(CUSTOMER), 0, -1)
         stored = Counter(json.loads(raw)["id"] for raw in entries)
         assert set(stored) == set(sent) and max(stored.values()) == 1
-        assert await clients[2].hget(record_key(OLD), "merged_into") == CUSTOMER
+        assert await clients[2].hget(keys.conversation(OLD), "merged_into") == CUSTOMER
     finally:
         for client in clients:
             await client.aclose()

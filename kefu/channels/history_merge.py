@@ -31,10 +31,12 @@ import logging
 
 import redis.asyncio as aioredis
 
+from kefu.core import keys
 from kefu.core.conversations import ConversationStore
 from kefu.core.identity import customer_conversation
 from kefu.core.tickets import TicketStore
-from kefu.handoff.state import HandoffStore, notes_key
+from kefu.handoff.events import Merged
+from kefu.handoff.state import HandoffStore
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ class HistoryMerge:
         # A customer's notes live under "cust:<id>" (kefu/handoff/context.py notes_subject), an anonymous
         # conversation's under its own id.
         moved = await self.conversations.merge(source, target, customer_id,
-                                               also=[(notes_key(source), notes_key(target))])
+                                               also=[(keys.notes(source), keys.notes(target))])
         if moved is None:
             log.warning("history of %s was merged into another conversation before; not moved to %s",
                         source, target)
@@ -60,7 +62,7 @@ class HistoryMerge:
         handoff = await self.handoffs.move(source, target, customer_id)
         if handoff is not None:
             await self.tickets.adopt(handoff.ticket_id, customer_id, target)
-            await self.handoffs.publish({"type": "merged", "from": source, "item": handoff.summary()})
+            await self.handoffs.publish(Merged(source, handoff.summary()).to_dict())
             log.info("handoff %s follows %s into %s", handoff.ticket_id, source, target)
         log.info("merged %s into %s: %s entries moved", source, target, moved)
         return moved
