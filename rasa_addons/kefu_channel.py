@@ -1,6 +1,9 @@
 """Rasa's REST channel behind a bearer token, so only Kefu's gateway can talk to the bot.
 
 Rasa's ``--auth-token`` guards its HTTP API but not channel webhooks; this channel closes that gap.
+``POST /webhooks/kefu/turn`` answers one turn in one round trip: the replies together with what the NLU
+understood and the slots after the turn (asking for the tracker afterwards would be a second request, and a
+failure between the two would tempt the caller to send the turn again).
 It runs inside Rasa's own environment (.venv-rasa), so it uses Sanic, not aiohttp.
 """
 from __future__ import annotations
@@ -10,7 +13,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 from sanic.request import Request
@@ -45,5 +48,19 @@ class KefuRestInput(RestInput):
             if not hmac.compare_digest(sent.encode(), expected.encode()):
                 return json_response({"error": "unauthorized"}, status=401)
             return None
+
+        @blueprint.route("/turn", methods=["POST"])
+        async def turn(request: Request) -> Any:
+            body = request.json if isinstance(request.json, dict) else {}
+            sender, text = body.get("sender"), body.get("message")
+            if not isinstance(sender, str) or not sender or not isinstance(text, str):
+                return json_response({"error": "sender and message are required"}, status=400)
+            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+            collector = CollectingOutputChannel()
+            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
+            tracker = await request.app.ctx.agent.processor.get_tracker(sender)
+            latest = tracker.latest_message.parse_data if tracker.latest_message else {}
+            return json_response({"messages": collector.messages, "latest_message": latest,
+                                  "slots": tracker.current_slot_values()})
 
         return blueprint

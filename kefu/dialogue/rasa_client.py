@@ -52,7 +52,7 @@ def _understanding(parsed: dict[str, Any]) -> Understanding:
 
 
 class RasaClient:
-    """Kefu's token-protected channel (rasa_addons/kefu_channel.py) plus Rasa's HTTP API for the tracker."""
+    """Kefu's token-protected channel (rasa_addons/kefu_channel.py) plus Rasa's HTTP API (pause, resume)."""
 
     def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str, timeout_s: float = 30.0) -> None:
         self.session = session
@@ -73,18 +73,18 @@ class RasaClient:
             raise RasaUnavailable(f"{method} {path}: {error!r}") from error
 
     async def handle(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> RasaTurn:
-        """Run one user turn through NLU, dialogue and actions."""
-        raw_replies = await self._request(
+        """Run one user turn through NLU, dialogue and actions: one request (rasa_addons/kefu_channel.py)."""
+        answer = await self._request(
             "POST",
-            "/webhooks/kefu/webhook",
+            "/webhooks/kefu/turn",
             json={"sender": conversation_id, "message": text, "metadata": metadata},
             headers=self.headers,
         )
-        tracker = await self.tracker(conversation_id)
-        latest = tracker.get("latest_message") or {}
-        understanding = _understanding(latest)
-        replies = [r for r in map(_reply_from_rasa, raw_replies or []) if r is not None]
-        return RasaTurn(replies=replies, understanding=understanding, slots=tracker.get("slots") or {})
+        if not isinstance(answer, dict):
+            raise RasaUnavailable(f"unexpected answer from Rasa: {str(answer)[:200]}")
+        replies = [r for r in map(_reply_from_rasa, answer.get("messages") or []) if r is not None]
+        return RasaTurn(replies=replies, understanding=_understanding(answer.get("latest_message") or {}),
+                        slots=answer.get("slots") or {})
 
     async def parse(self, text: str) -> Understanding:
         """NLU only (no dialogue, no tracker): what the model makes of a sentence."""
@@ -104,13 +104,6 @@ class RasaClient:
             f"/conversations/{quote(conversation_id, safe='')}/tracker/events",
             params=self.api_params | {"include_events": "NONE"},
             json=event,
-        )
-
-    async def tracker(self, conversation_id: str) -> dict[str, Any]:
-        return await self._request(
-            "GET",
-            f"/conversations/{quote(conversation_id, safe='')}/tracker",
-            params=self.api_params | {"include_events": "NONE"},
         )
 
     async def is_ready(self) -> bool:
