@@ -1,5 +1,5 @@
 # The two commands: `make run` (set up if needed, start the whole stack) and `make test`.
-.PHONY: setup run test eval bench clean
+.PHONY: setup run test lint eval bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -9,10 +9,19 @@ run: setup
 
 test:
 	@bash scripts/setup.sh --browser
+	.venv/bin/ruff check .
 	.venv/bin/python -m pytest -ra $(PYTEST_ARGS)
+
+lint:
+	.venv/bin/ruff check .
 
 eval: setup
 	.venv/bin/python -m kefu eval --cases ../shared/eval/dev-cases.jsonl
+
+# Each bench starts its own stack (free ports, Redis DB 15) and takes minutes.
+bench: setup
+	.venv/bin/python -m bench wechat
+	.venv/bin/python -m bench handoff
 
 clean:
 	rm -rf models .kefu

@@ -1,14 +1,15 @@
 """Who is asking, and which orders they may see: their own when signed in, proven ones when anonymous."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from kefu.orders.base import Order
+from kefu.orders.phone import phone_last4, phone_matches
+
+__all__ = ["CHANNELS", "Identity", "phone_last4", "phone_matches"]
 
 CHANNELS = ("web", "wechat", "telegram", "eval")
-_DIGITS = re.compile(r"\D")
 
 
 @dataclass(frozen=True)
@@ -43,18 +44,3 @@ class Identity:
         if self.signed_in:
             return order.customer_id == self.customer_id
         return order.id in self.verified_orders
-
-
-def phone_last4(value: str | None) -> str | None:
-    """The last 4 digits from a phone entity (an 11-digit number or just 4 digits), else None."""
-    if not value:
-        return None
-    digits = _DIGITS.sub("", str(value))
-    if len(digits) in (4, 11):
-        return digits[-4:]
-    return None
-
-
-def phone_matches(order: Order, last4: str) -> bool:
-    """Whether last4 are the last 4 digits of the phone on the order."""
-    return len(last4) == 4 and _DIGITS.sub("", order.phone).endswith(last4)

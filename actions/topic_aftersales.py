@@ -4,10 +4,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from actions import aftersales
 from actions.registry import on_confirm, on_deny, on_text, topic
 from actions.resolve import fetch_visible
 from actions.turn import Turn
+from kefu.orders import aftersales
 from kefu.orders.base import Order
 
 _EXCHANGE = re.compile(r"换货|换一|换个|调换|换尺码|换码|换颜色|exchange|swap|replace|different size", re.IGNORECASE)

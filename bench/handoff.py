@@ -1,4 +1,4 @@
-"""``python -m kefu bench handoff``: time from a customer's triggering message to the ticket on an agent's screen.
+"""``python -m bench handoff``: time from a customer's triggering message to the ticket on an agent's screen.
 
 Starts its own stack (as ``eval`` does: free ports, Redis DB 15), a real gateway, a signed-in agent on the
 console websocket, then sends triggers from fresh web-chat visitors one after another and prints percentiles.
@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import math
 import secrets
 import statistics
 import time
@@ -19,6 +18,7 @@ import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from bench.stats import percentile
 from kefu.config.settings import Settings
 from kefu.console.users import UserStore
 
@@ -33,12 +33,6 @@ TRIGGERS = (
 TARGET_P99_S = 1.0
 # Triggers sent first and not counted: the first Rasa inference and script loads are a cold start.
 WARM_UP = 3
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 async def _measure(settings: Settings, count: int) -> list[float]:

@@ -1,4 +1,4 @@
-"""``python -m kefu bench wechat``: how fast the WeChat webhook acknowledges, and whether retries duplicate replies.
+"""``python -m bench wechat``: how fast the WeChat webhook acknowledges, and whether retries duplicate replies.
 
 Starts its own stack (as ``eval`` does: free ports, an emptied Redis DB 15), laid out as ``make run`` lays it
 out (``KEFU_GATEWAYS`` gateways on one port and ``KEFU_PIPELINE_WORKERS`` pipeline workers, the real bot), and the local stand-in for WeChat's
@@ -22,6 +22,7 @@ import aiohttp
 import redis.asyncio as aioredis
 import uvloop
 
+from bench.stats import percentile
 from kefu.config.settings import Settings
 
 SENDERS = 50
@@ -65,11 +66,6 @@ def send_batches(url: str, batches: list[list]) -> tuple[list[float], int]:
         return latencies, refused
 
     return uvloop.run(main())  # the load generator on the cheaper loop: it shares the CPU with the gateways
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
 
 
 async def _measure(settings: Settings) -> dict[str, float]:

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from actions.identity import phone_matches
 from kefu.channels.history_merge import HistoryMerge
 from kefu.core import keys
 from kefu.core.identity import customer_conversation
 from kefu.core.inbox import ADDRESS_TTL_S
 from kefu.orders.base import BackendUnavailable, OrderBackend, OrderNotFound
+from kefu.orders.phone import phone_matches
 
 log = logging.getLogger(__name__)
 

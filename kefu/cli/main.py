@@ -1,4 +1,6 @@
-"""``python -m kefu``: Kefu's command line (run, worker, setup, train, seed-demo, eval, users, bench, telegram)."""
+"""``python -m kefu``: Kefu's command line (run, worker, setup, train, seed-demo, eval, users, telegram).
+
+Benchmarks are ``python -m bench`` (bench/__main__.py): kefu does not import them."""
 from __future__ import annotations
 
 import argparse
@@ -80,18 +82,6 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench_handoff(args: argparse.Namespace) -> int:
-    from bench.handoff import run
-
-    return run(args.count)
-
-
-def _bench_wechat(args: argparse.Namespace) -> int:
-    from bench.wechat import run
-
-    return run()
-
-
 def _telegram(args: argparse.Namespace) -> int:
     from kefu.cli.telegram import poll, set_webhook
     from kefu.ops.runtime import settings_from_env
@@ -124,13 +114,6 @@ def main(argv: list[str] | None = None) -> int:
     from kefu.cli.users import add_parser as add_users_parser
 
     add_users_parser(commands)
-    bench = commands.add_parser("bench", help="measure latencies and print a table")
-    benches = bench.add_subparsers(dest="bench", required=True)
-    handoff_bench = benches.add_parser("handoff", help="trigger message -> ticket on an agent's console")
-    handoff_bench.add_argument("--count", type=int, default=100)
-    handoff_bench.set_defaults(func=_bench_handoff)
-    benches.add_parser("wechat", help="WeChat ack latency (50 senders) and duplicate replies over 1,000 "
-                                      "replayed deliveries").set_defaults(func=_bench_wechat)
     telegram = commands.add_parser("telegram", help="Telegram: register the webhook, or long-poll locally")
     telegram_actions = telegram.add_subparsers(dest="action", required=True)
     webhook = telegram_actions.add_parser("set-webhook", help="point Telegram at <gateway>/webhooks/telegram")

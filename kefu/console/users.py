@@ -1,6 +1,13 @@
-"""Console accounts (agents and supervisors) in Redis, passwords hashed with Argon2id (argon2-cffi)."""
+"""Console accounts (agents and supervisors) in Redis, passwords hashed with Argon2id (argon2-cffi).
+
+Argon2 is deliberately slow (tens of milliseconds of CPU and 64 MiB per call), so hashing and verifying run in a
+worker thread: on the event loop one unauthenticated login would stall every webhook the gateway serves.
+``SignInLimits`` caps failed sign-ins per account and per client address so the password cannot be guessed.
+"""
 from __future__ import annotations
 
+import asyncio
+import math
 import re
 from dataclasses import dataclass
 
@@ -8,6 +15,7 @@ import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from kefu.core import keys
 from kefu.handoff.teams import DEFAULT_TEAM, SAFETY_TEAM, TEAM_NAME
 
 ROLES = ("agent", "supervisor")
@@ -30,7 +38,7 @@ class UserError(ValueError):
 
 
 def user_key(name: str) -> str:
-    return f"kefu:console:user:{name}"
+    return keys.console_user(name)
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,7 @@ class UserStore:
             raise UserError("team: 2-32 characters, lower-case letters, digits, _ -")
         user = User(name=name, role=role, display_name=display_name or name, team=team)
         await self.redis.hset(user_key(name), mapping={
-            "role": role, "display_name": user.display_name, "hash": _hasher.hash(password), "team": team,
+            "role": role, "display_name": user.display_name, "hash": await _hash(password), "team": team,
         })
         return user
 
@@ -82,16 +90,81 @@ class UserStore:
         return sorted({DEFAULT_TEAM, SAFETY_TEAM} | {user.team for user in await self.everyone()})
 
     async def authenticate(self, name: str, password: str) -> User | None:
+        """The account if the password is right; an unknown name verifies a dummy hash, so it takes as long."""
         raw = await self.redis.hgetall(user_key(name)) if USERNAME.match(name or "") else {}
-        try:
-            _hasher.verify(raw.get("hash") or _DUMMY_HASH, password)
-        except (VerificationError, InvalidHashError):
-            return None
-        if not raw:
+        if not await _verify(raw.get("hash") or _DUMMY_HASH, password) or not raw:
             return None
         if _hasher.check_needs_rehash(raw["hash"]):
-            await self.redis.hset(user_key(name), "hash", _hasher.hash(password))
+            await self.redis.hset(user_key(name), "hash", await _hash(password))
         return _user(name, raw)
+
+
+# KEYS[1] the account's failure counter, KEYS[2] the address's; ARGV: account limit, address limit, window (s).
+# Check and count in one step: concurrent guesses cannot all pass the check before any of them is counted.
+# Returns 0 when the attempt may go ahead (it is counted as a failure until it succeeds), else the
+# milliseconds until the fullest counter expires.
+_ADMIT = """
+local wait = 0
+for i, key in ipairs(KEYS) do
+    if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[i]) then
+        wait = math.max(wait, redis.call('PTTL', key))
+    end
+end
+if wait ~= 0 then return wait end
+for _, key in ipairs(KEYS) do
+    redis.call('INCR', key)
+    redis.call('EXPIRE', key, ARGV[3], 'NX')
+end
+return 0
+"""
+
+# KEYS[1] the account's counter, KEYS[2] the address's: the attempt succeeded. The account starts again; the
+# address only takes back this attempt (never reset: knowing one account must not buy guesses at others).
+_SUCCEEDED = """
+redis.call('DEL', KEYS[1])
+if redis.call('GET', KEYS[2]) and tonumber(redis.call('GET', KEYS[2])) > 0 then
+    redis.call('DECR', KEYS[2])
+end
+return 0
+"""
+
+
+class SignInLimits:
+    """At most ``ACCOUNT_FAILURES`` per account name and ``ADDRESS_FAILURES`` per client address per window.
+
+    An attempt is counted before its password is checked (so a flood cannot race the count) and taken back
+    when it succeeds. While either counter is full, every attempt is refused, the right password included.
+    """
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self._admit = redis.register_script(_ADMIT)
+        self._succeeded = redis.register_script(_SUCCEEDED)
+
+    async def admit(self, name: str, address: str) -> int:
+        """0 if this attempt may be checked (it now counts as a failure), else seconds until one may."""
+        wait_ms = await self._admit(keys=_counters(name, address),
+                                    args=[ACCOUNT_FAILURES, ADDRESS_FAILURES, FAILURE_WINDOW_S])
+        # PTTL is -1 only for a counter without expiry, which _ADMIT never leaves: then wait a whole window.
+        return FAILURE_WINDOW_S if wait_ms < 0 else math.ceil(int(wait_ms) / 1000)
+
+    async def succeeded(self, name: str, address: str) -> None:
+        await self._succeeded(keys=_counters(name, address))
+
+
+def _counters(name: str, address: str) -> list[str]:
+    # Any name counts (unknown ones too); cut long ones, which can never be accounts, to bound the key size.
+    return [keys.console_login_failures(name[:64]), keys.console_login_address_failures(address)]
+
+
+async def _hash(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def _verify(hash: str, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(_hasher.verify, hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def _user(name: str, raw: dict[str, str]) -> User:

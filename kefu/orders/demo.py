@@ -9,9 +9,9 @@ from typing import Any, Literal
 
 import redis.asyncio as aioredis
 
-from actions import aftersales
 from kefu.core import keys
 from kefu.core.tickets import Ticket, TicketNote, TicketStore
+from kefu.orders import aftersales
 from kefu.orders.base import (
     AfterSalesRequest,
     Order,
@@ -44,7 +44,7 @@ def _decode(value: Any) -> str:
 
 
 class DemoOrderBackend(OrderBackend):
-    """Orders as JSON in Redis; mutations follow the same rules a real shop applies (actions.aftersales)."""
+    """Orders as JSON in Redis; mutations follow the same rules a real shop applies (kefu/orders/aftersales.py)."""
 
     def __init__(self, redis: aioredis.Redis, clock: Any = None) -> None:
         self._redis = redis

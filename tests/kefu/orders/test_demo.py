@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 import redis.asyncio as aioredis
 
-from actions import aftersales
 from kefu.core.tickets import TicketStore
+from kefu.orders import aftersales
 from kefu.orders.base import CLOSED_STATUSES, OrderNotFound, ShopRefused
 from kefu.orders.demo import DemoOrderBackend, seed_demo
 from tests.actions.conftest import NOW

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from actions import aftersales
+from kefu.orders import aftersales
 from kefu.orders.base import Order, TrackingEvent
 
 NOW = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)

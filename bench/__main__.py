@@ -1,0 +1,37 @@
+"""``python -m bench <name>``: run one benchmark against its own stack and print its table."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kefu.config.logs import configure_logging
+
+
+def _handoff(args: argparse.Namespace) -> int:
+    from bench.handoff import run
+
+    return run(args.count)
+
+
+def _wechat(args: argparse.Namespace) -> int:
+    from bench.wechat import run
+
+    return run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the bench's name and options; each bench is imported only when chosen (they start whole stacks)."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    benches = parser.add_subparsers(dest="bench", required=True)
+    handoff = benches.add_parser("handoff", help="trigger message -> ticket on an agent's console")
+    handoff.add_argument("--count", type=int, default=100)
+    handoff.set_defaults(func=_handoff)
+    benches.add_parser("wechat", help="WeChat ack latency (50 senders) and duplicate replies over 1,000 "
+                                      "replayed deliveries").set_defaults(func=_wechat)
+    args = parser.parse_args(argv)
+    configure_logging()
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
