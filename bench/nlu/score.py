@@ -153,10 +153,13 @@ async def main() -> None:
                 elif kind[0] == "handoff":
                     tally.add(f"{kind[1]} handed off", reason is not None, ex)
                     tally.add("complaint+human handed off", reason is not None, None)
+                    tally.add("  ..model gives a handoff intent, any conf", intent in HANDOFF, None)
+                    tally.add("  ..model gives a handoff intent, conf>=0.5", intent in HANDOFF and conf >= 0.5, None)
                 else:
                     ok = reason is None and intent not in ORDER_TOPICS
                     tally.add("oos kept off orders and queue", ok, ex)
                     tally.add("routine handed off (lower is better)", reason is not None, None)
+                    tally.add("  ..oos given out_of_scope or fallback", intent in ("out_of_scope", "nlu_fallback"), None)
         tallies.append(tally)
     if "jddc" in sets:
         tally = Tally("JDDC (zh, per turn)")
