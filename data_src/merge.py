@@ -1,4 +1,7 @@
-"""Merge data_src/<lang>_add.yml (remove / add per intent) into data/nlu/<lang>.yml (deduplicated)."""
+"""Merge data_src/<lang>_add*.yml (remove / add per intent) into data/nlu/<lang>.yml (deduplicated).
+
+Run on the data as it was before issue 10 (git show cb6fe5d:data/nlu/zh.yml): each batch is written for a
+category of how customers ask, never from ../shared/eval/."""
 import sys, yaml
 from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
