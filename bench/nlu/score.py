@@ -116,7 +116,8 @@ async def main() -> None:
     parser.add_argument("--sets", default="bitext,jddc,hint3,handoff")
     parser.add_argument("--heldout", default=None)
     parser.add_argument("--json", default=None)
-    parser.add_argument("--errors", type=int, default=0)
+    parser.add_argument("--errors", type=int, default=0, help="error examples per metric, own sets only")
+    parser.add_argument("--confusion", action="store_true", help="per eval label, the intents given (no sentences)")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     from rasa.core.agent import Agent
@@ -136,6 +137,7 @@ async def main() -> None:
         return intent.get("name"), float(intent.get("confidence") or 0.0)
 
     tallies = []
+    label_confusion = defaultdict(Counter)  # eval label -> what Kefu did (labels and intents only, no sentences)
     sets = set(args.sets.split(","))
     if "bitext" in sets:
         tally = Tally("Bitext (en)")
@@ -146,6 +148,7 @@ async def main() -> None:
                     continue
                 intent, conf = await parse(row["sentence"])
                 reason, _ = judge.route(row["sentence"], intent, conf)
+                label_confusion[row["intent"]][f"handoff:{reason}" if reason else intent] += 1
                 ex = (row["intent"], intent, round(conf, 2), reason, row["sentence"][:90])
                 if kind[0] == "topic":
                     tally.add("order/policy topic right", reason is None and intent in kind[1], ex)
@@ -170,6 +173,7 @@ async def main() -> None:
             for text, label in zip(session["turns"], session["turn_labels"]):
                 intent, conf = await parse(text)
                 reason, _ = judge.route(text, intent, conf)
+                label_confusion["jddc " + label.split("|")[0]][f"handoff:{reason}" if reason else intent] += 1
                 handed = handed or reason is not None
                 ex = (label, intent, round(conf, 2), reason, text[:60])
                 if label.startswith("IN:"):
@@ -247,6 +251,10 @@ async def main() -> None:
 
     for tally in tallies:
         print(tally.table(args.errors))
+    if args.confusion:
+        print("\n## per eval label: what Kefu did (counts)")
+        for label, got in sorted(label_confusion.items()):
+            print(f"{label:<32} " + ", ".join(f"{k} {v}" for k, v in got.most_common(5)))
     times = sorted(parse_times)
     print(f"\nmodel load {load_s:.1f} s; parse p50 {1000 * times[len(times) // 2]:.1f} ms, "
           f"p95 {1000 * times[int(len(times) * 0.95)]:.1f} ms over {len(times)} messages")
