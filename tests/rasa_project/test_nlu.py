@@ -12,7 +12,8 @@ import subprocess
 from bot.model import RASA_BIN, rasa_env, train
 from bot.settings import PROJECT_ROOT
 
-HELD_OUT_ACCURACY_FLOOR = 0.75
+# measured 86.5 % (macro F1 0.87) with the sentence encoder and the issue-10 data; floor = that minus a margin
+HELD_OUT_ACCURACY_FLOOR = 0.82
 SPLIT_DIR = PROJECT_ROOT / ".kefu" / "nlu-split"
 
 
