@@ -204,6 +204,7 @@ async def main() -> None:
                 text, label = row["sentence"], row["label"].strip()
                 intent, conf = await parse(text)
                 reason, _ = judge.route(text, intent, conf)
+                label_confusion["hint3 " + label][f"handoff:{reason}" if reason else intent] += 1
                 ex = (label, intent, round(conf, 2), reason, text[:80])
                 if label in HINT3:
                     tally.add("order topics right", reason is None and intent in HINT3[label], ex)
