@@ -1,15 +1,16 @@
-"""Merge data_src/<lang>_add*.yml (remove / add per intent) into data/nlu/<lang>.yml (deduplicated).
+"""Merge bench/nlu/data_src/<lang>_add*.yml (remove / add per intent) into data/nlu/<lang>.yml (deduplicated).
 
 Run on the data as it was before issue 10 (git show cb6fe5d:data/nlu/zh.yml): each batch is written for a
 category of how customers ask, never from ../shared/eval/."""
 import sys, yaml
 from pathlib import Path
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
+SRC = Path(__file__).resolve().parent
 for lang in ("zh", "en"):
     path = ROOT / "data" / "nlu" / f"{lang}.yml"
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     add = {"remove": [], "add": {}}
-    for extra in sorted((ROOT / "data_src").glob(f"{lang}_add*.yml")):
+    for extra in sorted(SRC.glob(f"{lang}_add*.yml")):
         part = yaml.safe_load(extra.read_text(encoding="utf-8"))
         add["remove"] += part.get("remove") or []
         for k, v in (part.get("add") or {}).items():
