@@ -12,7 +12,9 @@ import subprocess
 from kefu.config.settings import PROJECT_ROOT
 from kefu.ops.model import RASA_BIN, rasa_env, train
 
-HELD_OUT_ACCURACY_FLOOR = 0.75
+# measured 84.0-86.5 % (macro F1 0.85-0.87; the split moves as data is added) with the sentence encoder and
+# the issue-10 data (79.1 % before); floor = that minus a margin
+HELD_OUT_ACCURACY_FLOOR = 0.80
 SPLIT_DIR = PROJECT_ROOT / ".kefu" / "nlu-split"
 
 
