@@ -20,6 +20,8 @@ class Identity:
     channel: str
     conversation_id: str
     verified_orders: frozenset[str] = frozenset()
+    # The sender's network address when the gateway knows it (web chat); counts guesses across conversations.
+    client_address: str | None = None
 
     @property
     def signed_in(self) -> bool:
@@ -37,6 +39,7 @@ class Identity:
             channel=channel if channel in CHANNELS else "web",
             conversation_id=str(metadata.get("conversation_id") or sender_id),
             verified_orders=frozenset(verified_orders or ()),
+            client_address=str(metadata.get("client_address") or "").strip() or None,
         )
 
     def may_see(self, order: Order) -> bool:

@@ -4,12 +4,45 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from actions.identity import phone_last4, phone_matches
+from actions.identity import Identity, phone_last4, phone_matches
 from actions.turn import Turn
+from kefu.core import keys
 from kefu.orders.base import Order, OrderNotFound
 
 log = logging.getLogger(__name__)
 MAX_LISTED_ORDERS = 5
+
+VERIFY_WINDOW_S = 3600
+"""Wrong phone digits are counted in fixed one-hour windows and then forgotten (counters expire, never deleted).
+
+Order ids are sequential and the proof is 4 digits (10,000 values), so the limits below bound a guesser to a
+few tries per hour, while a customer who mistypes a digit or two is not locked out for long."""
+VERIFY_LIMIT_PER_CONVERSATION = 5
+"""Wrong tries one conversation may make per window, across all orders: stops one visitor trying them all."""
+VERIFY_LIMIT_PER_ORDER = 5
+"""Wrong tries against one order per window, from anywhere: a fresh conversation per guess gets no further."""
+VERIFY_LIMIT_PER_ADDRESS = 20
+"""Wrong tries from one client address per window: higher, as several customers may share an office or NAT."""
+
+# KEYS: the counters; ARGV[1]: 1 when this try was wrong (count it), 0 when right (only check); ARGV[2]: the
+# window in seconds; ARGV[3..]: each counter's limit. Returns 1 when any counter has reached its limit, so the
+# try that uses up the last chance is refused and right digits are refused until the window ends. Check and
+# increment in one script: concurrent guesses cannot all slip in under the limit.
+_VERIFY_ATTEMPT_LUA = """
+local wrong = tonumber(ARGV[1])
+local locked = 0
+for i, key in ipairs(KEYS) do
+  local count
+  if wrong == 1 then
+    count = redis.call('INCR', key)
+    if redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ARGV[2]) end
+  else
+    count = tonumber(redis.call('GET', key) or '0')
+  end
+  if count >= tonumber(ARGV[i + 2]) then locked = 1 end
+end
+return locked
+"""
 
 
 async def fetch_visible(turn: Turn, order_id: str) -> Order | None:
@@ -42,6 +75,28 @@ async def _ask_for_id(turn: Turn, topic: str) -> None:
     turn.say("ask.order_id_pick", orders="\n".join(lines))
 
 
+def _verify_counters(identity: Identity, order_id: str) -> list[tuple[str, int]]:
+    """The counters an attempt on this order counts against, with their limits (no address, no address counter)."""
+    counters = [(keys.verify_failures("conversation", identity.conversation_id), VERIFY_LIMIT_PER_CONVERSATION),
+                (keys.verify_failures("order", order_id), VERIFY_LIMIT_PER_ORDER)]
+    if identity.client_address:
+        counters.append((keys.verify_failures("address", identity.client_address), VERIFY_LIMIT_PER_ADDRESS))
+    return counters
+
+
+async def _verification_locked(turn: Turn, order_id: str, wrong: bool) -> bool:
+    """Record this attempt (a wrong one counts) and say whether verification is locked, in one round trip."""
+    counters = _verify_counters(turn.identity, order_id)
+    locked = await turn.services.redis.eval(
+        _VERIFY_ATTEMPT_LUA, len(counters), *(key for key, _ in counters),
+        int(wrong), VERIFY_WINDOW_S, *(limit for _, limit in counters),
+    )
+    if locked:
+        log.warning("phone verification locked: order %s, conversation %s, address %s",
+                    order_id, turn.identity.conversation_id, turn.identity.client_address)
+    return bool(locked)
+
+
 async def _verify_anonymous(turn: Turn, topic: str, order_id: str, resume: dict[str, Any]) -> Order | None:
     last4 = phone_last4(turn.entity("phone"))
     if last4 is None:
@@ -54,10 +109,12 @@ async def _verify_anonymous(turn: Turn, topic: str, order_id: str, resume: dict[
         order = await turn.services.backend.get_order(order_id)
     except OrderNotFound:
         order = None
-    if order is None or not phone_matches(order, last4):
+    matched = order is not None and phone_matches(order, last4)
+    locked = await _verification_locked(turn, order_id, wrong=not matched)
+    if locked or order is None or not matched:
         turn.set_awaiting(None)
         turn.set_slot("order_id", None)
-        turn.say("order.not_verified", id=order_id)
+        turn.say("order.verify_locked" if locked else "order.not_verified", id=order_id)
         return None
     verified = sorted({*turn.identity.verified_orders, order.id})
     turn.set_slot("verified_orders", verified)

@@ -24,7 +24,8 @@ POLICY_KEYWORDS: dict[str, re.Pattern[str]] = {
 }
 
 SMALLTALK_KEYS = {"greet": "smalltalk.greet", "goodbye": "smalltalk.goodbye", "thank": "smalltalk.thank"}
-HANDOFF_KEYS = {"complaint": "handoff.complaint", "safety_issue": "handoff.safety", "request_human": "handoff.human"}
+# The handoff intent each offer's "yes" button sends, and the texts for it.
+HANDOFF_OFFERS = {"complaint": "complaint", "safety_issue": "safety", "request_human": "human"}
 
 
 def policy_topics(text: str) -> list[str]:
@@ -79,8 +80,14 @@ async def smalltalk(turn: Turn, order: Order | None) -> None:
 
 @topic("handoff", clears_awaiting=True)
 async def handoff(turn: Turn, order: Order | None) -> None:
-    """The gateway owns the real takeover; the bot tells the customer a person is coming, at once."""
-    turn.say(HANDOFF_KEYS.get(turn.intent, "handoff.human"))
+    """Reached only when the gateway opened no handoff (below its confidence threshold; a handoff replaces this
+    reply): so the bot asks, never claims a transfer, and the "yes" button sends the intent the handoff acts on."""
+    intent = turn.intent if turn.intent in HANDOFF_OFFERS else "request_human"
+    kind = HANDOFF_OFFERS[intent]
+    turn.say_text(turn.tr(f"handoff.{kind}"), [
+        {"title": turn.tr(f"handoff.yes_{kind}"), "payload": f"/{intent}"},
+        {"title": turn.tr("handoff.decline"), "payload": "/deny"},
+    ])
 
 
 @topic("out_of_scope")

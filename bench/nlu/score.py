@@ -5,7 +5,7 @@
 
 Reads ../shared/eval/ only to score (labels mapped as its README says); nothing is written from it.
 The handoff route is the model's handoff intent at its threshold (lexicon.yml `model:`) or the
-lexicon (bot/handoff/detector.py), as HandoffPolicy decides one turn (no conversation signals).
+lexicon (kefu/handoff/detector.py), as HandoffPolicy decides one turn (no conversation signals).
 """
 from __future__ import annotations
 
@@ -55,11 +55,11 @@ HINT3 = {"ORDER_STATUS": {"order_status"}, "DELAY_IN_PARCEL": {"order_status"}, 
 
 
 def load_detector():
-    spec = importlib.util.spec_from_file_location("kefu_detector", ROOT / "bot" / "handoff" / "detector.py")
+    spec = importlib.util.spec_from_file_location("kefu_detector", ROOT / "kefu" / "handoff" / "detector.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["kefu_detector"] = module
     spec.loader.exec_module(module)
-    detector = module.Detector.from_file(ROOT / "bot" / "handoff" / "lexicon.yml")
+    detector = module.Detector.from_file(ROOT / "kefu" / "handoff" / "lexicon.yml")
     thresholds = {intent: float(rule.get("min_confidence", 0.5)) for intent, rule in detector.model_rules.items()}
     return detector, thresholds
 
@@ -225,7 +225,7 @@ async def main() -> None:
                     continue
                 case = json.loads(line)
                 intent, conf = await parse(case["text"])
-                reason, source = judge.route(case["text"], intent, conf)
+                reason, _ = judge.route(case["text"], intent, conf)
                 model = HANDOFF[intent] if intent in HANDOFF and conf >= 0.8 else None
                 ex = (case["reason"], intent, round(conf, 2), reason, case["text"][:70])
                 if case["reason"]:

@@ -1,5 +1,5 @@
 """Kefu's long-running processes run on uvloop: the same asyncio code, with a cheaper event loop per message
-(it matters on the acknowledgement path, measured by ``python -m kefu bench wechat``). Tests use asyncio's own."""
+(it matters on the acknowledgement path, measured by ``python -m bench wechat``). Tests use asyncio's own."""
 from __future__ import annotations
 
 import asyncio

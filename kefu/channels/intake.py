@@ -33,6 +33,12 @@ class Intake:
     async def take(self, message: InboundMessage, waiting: Waiting | None = None) -> Taken:
         """Queue a text for the bot, or refuse it with the answer to give (in the customer's language)."""
         text = message.text.strip()
+        # Rasa reads any text that starts with "/" once stripped as `/intent{"entity": ...}` and skips NLU, so a
+        # typed `/order_status{"order_id": ..., "phone": ...}` would hand the actions whatever entities it
+        # names. Only buttons we offered may do that (their payload travels in metadata, checked by the
+        # receiver); free text loses its leading slashes (a space would not do: Rasa strips it first).
+        while "payload" not in message.metadata and text.startswith("/"):
+            text = text[1:].strip()
         if not text:
             return Taken(False, "empty", t("gateway.empty", await self.language(message)))
         if len(text) > self.max_message_chars:

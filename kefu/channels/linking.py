@@ -96,9 +96,6 @@ class Customers:
         """The channel user id a reply to this conversation goes to on this channel."""
         return await self.redis.hget(keys.address(conversation_id), channel)
 
-    async def customer_of(self, channel: str, user_id: str) -> str | None:
-        return await self.redis.get(keys.link(channel, user_id))
-
     async def link(self, channel: str, user_id: str, request: LinkRequest) -> tuple[LinkOutcome, str | None]:
         """Link the user to the customer who placed the order, if the phone digits match.
 

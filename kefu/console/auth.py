@@ -1,7 +1,8 @@
 """Who may use the console: sign-in and sign-out, the Origin rule, and the session (plus CSRF) check on routes.
 
 Session cookie HttpOnly, SameSite=Strict, Secure unless configured off for plain-http development; every POST
-echoes the session's CSRF token in ``X-CSRF-Token`` and comes from an allowed Origin.
+echoes the session's CSRF token in ``X-CSRF-Token`` and comes from an allowed Origin. Failed sign-ins are
+limited per account and per client address (``users.SignInLimits``); a locked attempt gets 429.
 """
 from __future__ import annotations
 
@@ -51,19 +52,44 @@ def signed_in(handler: Handler) -> Handler:
     return checked
 
 
+def client_address(request: web.Request) -> str:
+    """The peer's address, which the per-address limit counts.
+
+    Behind a reverse proxy this is the proxy's address, so every client shares one counter: the proxy must be
+    trusted and should limit by the real client itself. ``X-Forwarded-For`` is not read (anyone can forge it).
+    """
+    return request.remote or "unknown"
+
+
+def locked(retry_after: int) -> web.HTTPError:
+    refusal = json_error(web.HTTPTooManyRequests, "locked", retry_after=retry_after)
+    refusal.headers["Retry-After"] = str(retry_after)
+    return refusal
+
+
 async def login(request: web.Request) -> web.StreamResponse:
-    """JSON {"username", "password"}; a same-origin request only (no login CSRF)."""
+    """JSON {"username", "password"}; a same-origin request only (no login CSRF).
+
+    The attempt is counted before the password is checked; while the account or the address is locked even the
+    right password gets 429, so a guesser learns nothing from it.
+    """
     if not origin_ok(request, required=True):
         raise web.HTTPForbidden(text="origin not allowed")
     try:
         body = await request.json()
-        name, password = str(body["username"]), str(body["password"])
+        name, password = str(body["username"]).strip().lower(), str(body["password"])
     except (ValueError, KeyError, TypeError):
         raise json_error(web.HTTPBadRequest, "bad_request") from None
-    user = await request.app[USERS].authenticate(name.strip().lower(), password)
+    users, address = request.app[USERS], client_address(request)
+    retry_after = await users.limits.admit(name, address)
+    if retry_after:
+        log.warning("console: sign-in for %r from %s refused, locked for %ds", name[:40], address, retry_after)
+        raise locked(retry_after)
+    user = await users.authenticate(name, password)
     if user is None:
-        log.warning("console: failed sign-in for %r", name[:40])
+        log.warning("console: failed sign-in for %r from %s", name[:40], address)
         raise json_error(web.HTTPUnauthorized, "bad_credentials")
+    await users.limits.succeeded(name, address)
     session = await request.app[SESSIONS].create(user)
     response = web.json_response({"ok": True, "user": user.name, "role": user.role})
     response.set_cookie(

@@ -56,6 +56,7 @@ class User:
 class UserStore:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
+        self.limits = SignInLimits(redis)
 
     async def add(self, name: str, role: str, password: str, display_name: str = "",
                   team: str = DEFAULT_TEAM) -> User:
@@ -107,10 +108,15 @@ _ADMIT = """
 local wait = 0
 for i, key in ipairs(KEYS) do
     if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[i]) then
-        wait = math.max(wait, redis.call('PTTL', key))
+        local ttl = redis.call('PTTL', key)
+        if ttl < 0 then
+            redis.call('EXPIRE', key, ARGV[3])
+            ttl = tonumber(ARGV[3]) * 1000
+        end
+        wait = math.max(wait, ttl)
     end
 end
-if wait ~= 0 then return wait end
+if wait > 0 then return wait end
 for _, key in ipairs(KEYS) do
     redis.call('INCR', key)
     redis.call('EXPIRE', key, ARGV[3], 'NX')
@@ -122,7 +128,7 @@ return 0
 # address only takes back this attempt (never reset: knowing one account must not buy guesses at others).
 _SUCCEEDED = """
 redis.call('DEL', KEYS[1])
-if redis.call('GET', KEYS[2]) and tonumber(redis.call('GET', KEYS[2])) > 0 then
+if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then
     redis.call('DECR', KEYS[2])
 end
 return 0
@@ -144,8 +150,7 @@ class SignInLimits:
         """0 if this attempt may be checked (it now counts as a failure), else seconds until one may."""
         wait_ms = await self._admit(keys=_counters(name, address),
                                     args=[ACCOUNT_FAILURES, ADDRESS_FAILURES, FAILURE_WINDOW_S])
-        # PTTL is -1 only for a counter without expiry, which _ADMIT never leaves: then wait a whole window.
-        return FAILURE_WINDOW_S if wait_ms < 0 else math.ceil(int(wait_ms) / 1000)
+        return math.ceil(int(wait_ms) / 1000)
 
     async def succeeded(self, name: str, address: str) -> None:
         await self._succeeded(keys=_counters(name, address))

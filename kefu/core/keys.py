@@ -62,6 +62,12 @@ def entry_done(shard: int, entry_id: str) -> str:
     return f"{PREFIX}done:{inbox_stream(shard)}:{entry_id}"
 
 
+# -- the action server (actions/) ---------------------------------------------------------------------------
+def verify_failures(scope: str, subject: str) -> str:
+    """Wrong phone digits for anonymous order access, counted per scope (conversation, order, address)."""
+    return f"{PREFIX}verifyfail:{scope}:{subject}"
+
+
 # -- channels (kefu/channels) ------------------------------------------------------------------------------
 def web_out_channel(conversation_id: str) -> str:
     """Pub/sub channel of a web-chat conversation's replies."""

@@ -141,6 +141,13 @@ class TicketStore:
         """A ticket opened before its channel user was linked becomes the customer's: listed with their
         tickets, looked up from any of their channels. None for an unknown id; running it again changes
         nothing."""
+        return await self._revise(ticket_id, customer_id=customer_id, conversation_id=conversation_id)
+
+    async def escalate(self, ticket_id: str, reason: str, priority: str) -> Ticket | None:
+        """A later turn of the conversation was worse (a safety report in a complaint): the ticket says so."""
+        return await self._revise(ticket_id, reason=reason, priority=priority)
+
+    async def _revise(self, ticket_id: str, **changes: str) -> Ticket | None:
         key = keys.ticket(ticket_id)
         async with self._redis.pipeline(transaction=True) as pipe:
             while True:
@@ -149,11 +156,11 @@ class TicketStore:
                     raw = await pipe.get(key)
                     if not raw:
                         return None
-                    ticket = replace(Ticket.from_json(raw), customer_id=customer_id,
-                                     conversation_id=conversation_id)
+                    ticket = replace(Ticket.from_json(raw), **changes)
                     pipe.multi()
                     pipe.set(key, ticket.to_json())
-                    pipe.zadd(keys.customer_tickets(customer_id), {ticket.id: ticket.created_at.timestamp()})
+                    if ticket.customer_id:
+                        pipe.zadd(keys.customer_tickets(ticket.customer_id), {ticket.id: ticket.created_at.timestamp()})
                     await pipe.execute()
                     return ticket
                 except WatchError:

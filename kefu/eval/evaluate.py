@@ -15,7 +15,9 @@ from kefu.config.settings import Settings
 from kefu.core.inbox import Inbox
 from kefu.core.messages import InboundMessage, OutboundMessage
 from kefu.dialogue.rasa_client import RasaTurn
+from kefu.eval.bitext import read_bitext
 from kefu.eval.hint3 import ORDER_TOPICS, read_hint3
+from kefu.eval.jddc import is_jddc, read_jddc
 from kefu.eval.topics import topic_of
 from kefu.handoff.state import HandoffStore
 
@@ -41,6 +43,7 @@ class CaseResult:
     replies: list[str] = field(default_factory=list)
     # The reason of the handoff the real handoff policy opened (kefu/handoff), None when the bot kept it.
     reason: str | None = None
+    error: str | None = None  # a case that could not be played is scored as wrong on every label
 
     def prediction(self) -> dict[str, Any]:
         reason = self.reason
@@ -51,7 +54,7 @@ class CaseResult:
             "topics": [topic_of(intent) for intent in self.intents],
             "intents": self.intents,
             "replies": self.replies,
-        }
+        } | ({"error": self.error} if self.error else {})
 
 
 class Evaluator:
@@ -100,7 +103,12 @@ class Evaluator:
                                      conversation_id=conversation_id, text=text, customer_id=self.customer_id)
             done = self.waiting[message.message_id] = loop.create_future()
             await inbox.submit(message)
-            turn = await asyncio.wait_for(done, TURN_TIMEOUT_S)
+            try:
+                turn = await asyncio.wait_for(done, TURN_TIMEOUT_S)
+            except TimeoutError:  # written as failed; the other cases go on
+                self.waiting.pop(message.message_id, None)
+                result.error = f"timeout after {TURN_TIMEOUT_S} s on turn {len(result.intents) + 1}"
+                break
             result.intents.append(turn.understanding.intent)
         result.replies = self.channel.replies.pop(conversation_id, [])
         assert self.handoffs is not None
@@ -110,30 +118,54 @@ class Evaluator:
 
 
 def read_cases(path: Path) -> list[dict[str, Any]]:
-    """JSONL cases, or a HINT3 CSV (sentence,label) mapped to Kefu's labels (kefu/eval/hint3.py)."""
+    """Every format of ../shared/eval: Kefu's JSONL cases, JDDC sessions (JSONL with ``turn_labels``), a
+    HINT3 CSV (``sentence,label``) or a Bitext CSV (``sentence,intent,category``), labels mapped to Kefu's."""
     if path.suffix == ".csv":
-        return read_hint3(path)
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        with path.open(encoding="utf-8") as handle:
+            header = handle.readline()
+        return read_bitext(path) if "intent" in header.split(",") else read_hint3(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if lines and is_jddc(lines[0]):
+        return read_jddc(lines)
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+# What the bot says only when it really transferred the customer (field note 4: no promise without the act).
+TRANSFER_WORDS = ("转接", "transferring you", "passing you to")
 
 
 def score(cases: Iterable[dict[str, Any]], predictions: Iterable[dict[str, Any]]) -> dict[str, tuple[int, int]]:
-    """Right and total per label the cases carry; a topic is right when any turn had it."""
+    """Right and total per label the cases carry; a topic is right when any turn had it, a per-turn
+    expectation (JDDC) on that turn; a failed case (``error``) is wrong on every label it carries."""
     counts: dict[str, list[int]] = {}
+
+    def tally(label: str, right: bool) -> None:
+        counts.setdefault(label, [0, 0])
+        counts[label][0] += right
+        counts[label][1] += 1
+
     for case, predicted in zip(cases, predictions, strict=True):
+        failed = "error" in predicted
         for label in ("route", "reason"):
             if label in case:
-                tally = counts.setdefault(label, [0, 0])
-                tally[0] += case[label] == predicted[label]
-                tally[1] += 1
+                tally(label, not failed and case[label] == predicted[label])
         wanted = [case["topic"]] if case.get("topic") else case.get("topic_any", [])
         if wanted:
-            tally = counts.setdefault("topic", [0, 0])
-            tally[0] += any(topic in predicted["topics"] for topic in wanted)
-            tally[1] += 1
+            tally("topic", not failed and any(topic in predicted["topics"] for topic in wanted))
         if case.get("kept_off_orders"):
-            tally = counts.setdefault("kept_off_orders", [0, 0])
-            tally[0] += predicted["route"] == "bot" and not ORDER_TOPICS & set(predicted["topics"])
-            tally[1] += 1
+            tally("kept_off_orders", not failed and predicted["route"] == "bot"
+                  and not ORDER_TOPICS & set(predicted["topics"]))
+        for number, expected in enumerate(case.get("turn_expect") or []):
+            if expected is None:
+                continue
+            topic = predicted["topics"][number] if number < len(predicted["topics"]) else None
+            if "topic_any" in expected:
+                tally("turn_topic", not failed and topic in expected["topic_any"])
+            else:
+                tally("turn_kept_off_orders", not failed and topic not in ORDER_TOPICS)
+        if predicted.get("route") == "bot" and not failed:
+            said = " ".join(predicted.get("replies") or []).lower()
+            tally("no_false_transfer", not any(word in said for word in TRANSFER_WORDS))
     return {label: (right, total) for label, (right, total) in counts.items()}
 
 

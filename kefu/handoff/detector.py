@@ -102,14 +102,6 @@ class Detector:
         found = pattern.search(cleaned)
         return Match(reason, found.group(0)) if found else None
 
-    def detect(self, text: str) -> Match | None:
-        """The first reason (safety first) the text states."""
-        for reason in self.order:
-            found = self.match(reason, text)
-            if found is not None:
-                return found
-        return None
-
 
 @cache
 def default_detector() -> Detector:

@@ -20,14 +20,14 @@ import redis.asyncio as aioredis
 
 from kefu.config.handoff import HandoffSettings
 from kefu.core import keys
-from kefu.core.conversations import ConversationStore
+from kefu.core.conversations import ConversationStore, Understanding
 from kefu.core.delivery import Delivery
 from kefu.core.i18n import detect_language, has, normalise_lang, t
 from kefu.core.messages import InboundMessage, OutboundMessage
 from kefu.core.tickets import TicketStore
 from kefu.dialogue.rasa_client import RasaClient, RasaTurn, RasaUnavailable
 from kefu.handoff.context import ContextBuilder, notes_subject
-from kefu.handoff.decision import Decision, HandoffPolicy
+from kefu.handoff.decision import PRIORITY_RANK, Decision, HandoffPolicy
 from kefu.handoff.events import Claimed, ConsoleEvent, Finished, FollowUpAlert, Message, Note, Queued
 from kefu.handoff.followups import FollowUp, FollowUps
 from kefu.handoff.state import ClaimRefused, Handoff, HandoffStore
@@ -82,12 +82,37 @@ class HandoffManager:
         entry = {"id": message.message_id, "role": "customer", "text": message.text, "ts": message.received_at,
                  "channel": message.channel}
         await self.publish(Message(handoff.ticket_id, entry))
+        if await self._escalated(handoff, message):
+            return True
         if handoff.status == "waiting" and await self.redis.set(
             keys.handoff_reminded(handoff.ticket_id), "1", nx=True, ex=REMINDER_EVERY_S
         ):
             await self.deliver(message.channel, OutboundMessage(
                 conversation_id=message.conversation_id, role="system",
                 text=t("takeover.still_waiting", handoff.lang, ticket=handoff.ticket_id),
+            ))
+        return True
+
+    async def _escalated(self, handoff: Handoff, message: InboundMessage) -> bool:
+        """A message to a held conversation is still understood: when it is worse than what opened the handoff
+        (a safety report in a complaint, a complaint in a request for a person), the ticket takes the worse
+        reason, priority and team, the agents are alerted, and for safety the customer gets the urgent guidance."""
+        try:
+            understanding = await self.rasa.parse(message.text)
+        except RasaUnavailable:  # the lexicon still judges the words
+            understanding = Understanding(intent=None, confidence=None, entities=[])
+        decision = self.policy.decide(message.text, understanding, [])
+        if not decision.handoff or PRIORITY_RANK[decision.priority] >= PRIORITY_RANK[handoff.priority]:
+            return False
+        raised = await self.store.escalate(handoff, decision.reason, decision.priority, team_for(decision.reason))
+        await self.tickets.escalate(handoff.ticket_id, decision.reason, decision.priority)
+        await self.publish(Queued(raised.summary()))
+        log.warning("handoff %s raised to %s (%s) by a later message", handoff.ticket_id, decision.reason,
+                    decision.priority)
+        if decision.reason == "safety":
+            await self.deliver(message.channel, OutboundMessage(
+                conversation_id=message.conversation_id, role="system",
+                text=self.settings.guidance(handoff.lang) or t("takeover.safety_guidance", handoff.lang),
             ))
         return True
 

@@ -225,6 +225,15 @@ class HandoffStore:
             raise ClaimRefused(handoff.ticket_id)
         return replace(handoff, status="waiting", agent="", claimed_at=0.0, team=team)
 
+    async def escalate(self, handoff: Handoff, reason: str, priority: str, team: str) -> Handoff:
+        """The worst turn names the handoff: a new reason, priority and team; a waiting one moves up the queue
+        (``XX``: only while it is still queued, so a claim at the same moment is not undone)."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.handoff(handoff.ticket_id), mapping={"reason": reason, "priority": priority, "team": team})
+            pipe.zadd(keys.HANDOFF_QUEUE, {handoff.ticket_id: queue_score(priority, handoff.created_at)}, xx=True)
+            await pipe.execute()
+        return replace(handoff, reason=reason, priority=priority, team=team)
+
     async def finish(self, handoff: Handoff, status: str, resolution: str, agent: str = "") -> bool:
         """Close or return the handoff; False when it already was (or another agent holds it)."""
         result = await self._finish(

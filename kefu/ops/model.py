@@ -42,7 +42,8 @@ def train(
 ) -> Path:
     """Train (when the inputs changed) and return the model file."""
     data = data or ["data"]
-    inputs = [PROJECT_ROOT / config, PROJECT_ROOT / "domain.yml"]
+    # The components Rasa loads from rasa_addons/ (the sentence encoder) shape the model as much as its data.
+    inputs = [PROJECT_ROOT / config, PROJECT_ROOT / "domain.yml", *sorted((PROJECT_ROOT / "rasa_addons").glob("*.py"))]
     for folder in data:
         target = PROJECT_ROOT / folder
         inputs += sorted(target.rglob("*.yml")) if target.is_dir() else [target]

@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,9 @@ class Stack:
     settings: Settings
     model: Path
     log_dir: Path = STATE_DIR / "logs"
+    # An eval or bench gets a Redis server of its own, in memory only (no AOF, no snapshot, a temporary
+    # directory), so two runs, or a run and ``make run``, never share a queue.
+    scratch_redis: bool = False
     processes: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
 
     @property
@@ -104,11 +108,14 @@ class Stack:
         binary = shutil.which("redis-server")
         if binary is None:
             raise StackError("redis-server is not installed (apt-get install redis-server), or set REDIS_URL")
-        data_dir = STATE_DIR / "redis"
-        data_dir.mkdir(parents=True, exist_ok=True)
         port = parsed.port or 6379
-        self._spawn("redis", [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
-                              "--appendonly", "yes", "--save", "60 1"], os.environ.copy())
+        if self.scratch_redis:
+            persistence = ["--dir", tempfile.mkdtemp(prefix="kefu-scratch-redis-"), "--appendonly", "no", "--save", ""]
+        else:
+            data_dir = STATE_DIR / "redis"
+            data_dir.mkdir(parents=True, exist_ok=True)
+            persistence = ["--dir", str(data_dir), "--appendonly", "yes", "--save", "60 1"]
+        self._spawn("redis", [binary, "--port", str(port), "--bind", "127.0.0.1", *persistence], os.environ.copy())
         if not wait_for_port(port, 10):
             raise StackError(f"redis-server did not start; see {self.log_dir / 'redis.log'}")
 

@@ -287,3 +287,17 @@ async def test_backend_down_gets_a_polite_reply(services: runtime.Services) -> N
     assert zh.text == t("error.backend_unavailable", "zh")
     assert en.text == t("error.backend_unavailable", "en")
     assert yes.text == t("error.backend_unavailable", "en")
+
+
+@pytest.mark.parametrize(("text", "intent", "payload"), [
+    ("我要投诉", "complaint", "/complaint"), ("the charger caught fire", "safety_issue", "/safety_issue"),
+    ("转人工", "request_human", "/request_human"), ("can a person look at this", "request_human", "/request_human"),
+])
+async def test_a_handoff_intent_the_gateway_did_not_act_on_is_offered_never_promised(
+    text: str, intent: str, payload: str
+) -> None:
+    """The bot's reply reaches the customer only when no handoff was opened: it must ask, with the button that
+    opens one, and never say "transferring you" (field note 4)."""
+    turn = await Conversation().say(text, intent)
+    assert "转接" not in turn.text and "passing you" not in turn.text and "?" in turn.text.replace("？", "?")
+    assert [b["payload"] for b in turn.buttons[0]] == [payload, "/deny"]

@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from bot.model import RASA_BIN, rasa_env
-from bot.settings import PROJECT_ROOT
+from kefu.config.settings import PROJECT_ROOT
+from kefu.ops.model import RASA_BIN, rasa_env
 
 SCRIPT = PROJECT_ROOT / "tests" / "rasa_addons" / "check_sentence_encoder.py"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ CLIENT_ID_MAX = 64
 class Visitor:
     conversation_id: str
     customer_id: str | None
+    # Where the socket comes from: the action server counts wrong order-verification tries per address too.
+    address: str = ""
 
 
 class HelloError(ValueError):
@@ -83,7 +86,7 @@ class WebChatReceiver(ChannelReceiver):
         socket = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME_BYTES)
         await socket.prepare(request)
         try:
-            visitor = await self._hello(socket)
+            visitor = dataclasses.replace(await self._hello(socket), address=request.remote or "")
         except HelloError as error:
             await socket.send_json({"type": "error", "code": str(error)})
             await socket.close(code=CLOSE_UNAUTHORIZED, message=str(error).encode())
@@ -156,7 +159,9 @@ class WebChatReceiver(ChannelReceiver):
             lang = detect_language(text) if isinstance(text, str) else None
             return {"type": "error", "id": client_id, "code": "bad_request", "message": t("gateway.bad_request", lang)}
         payload = frame.get("payload")
-        metadata = {"payload": payload} if isinstance(payload, str) and BUTTON_PAYLOAD.match(payload) else {}
+        metadata: dict[str, str] = {"client_address": visitor.address} if visitor.address else {}
+        if isinstance(payload, str) and BUTTON_PAYLOAD.match(payload):
+            metadata["payload"] = payload
         message = InboundMessage(
             channel=self.name,
             sender=visitor.conversation_id,

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import pytest
-import redis.asyncio as aioredis
 
 from kefu.config.errors import SettingsError
 from kefu.config.redis_url import DEFAULT_REDIS_URL
 from kefu.config.settings import Settings
-from kefu.ops.runtime import empty_database
 
 SECRETS = {"KEFU_RASA_TOKEN": "t", "KEFU_IDENTITY_SECRET": "s"}
 
@@ -40,20 +38,3 @@ def test_wechat_passive_wait(raw: str, seconds: float) -> None:
 def test_wechat_passive_wait_beyond_wechats_deadline_is_refused(raw: str) -> None:
     with pytest.raises(SettingsError, match="WECHAT_PASSIVE_WAIT_S"):
         Settings.from_env(SECRETS | {"WECHAT_PASSIVE_WAIT_S": raw})
-
-
-async def test_only_the_scratch_database_is_ever_emptied(redis_server_url: str) -> None:
-    server = redis_server_url.rsplit("/", 1)[0]
-    scratch, live = aioredis.Redis.from_url(f"{server}/15"), aioredis.Redis.from_url(f"{server}/3")
-    try:
-        await scratch.set("left-by-an-interrupted-bench", "1")
-        await live.set("a-customer-conversation", "1")
-        with pytest.raises(ValueError, match="scratch"):
-            await empty_database(f"{server}/3")
-        await empty_database(f"{server}/15")
-        assert not await scratch.exists("left-by-an-interrupted-bench")
-        assert await live.exists("a-customer-conversation")
-    finally:
-        await live.delete("a-customer-conversation")
-        await scratch.aclose()
-        await live.aclose()

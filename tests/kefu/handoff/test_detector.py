@@ -8,9 +8,14 @@ import pytest
 from kefu.core.conversations import Understanding
 from kefu.eval.handoff_measure import format_table, precision_recall, read_labelled
 from kefu.handoff.decision import HandoffPolicy
-from kefu.handoff.detector import Detector, LexiconError, default_detector
+from kefu.handoff.detector import REASONS, Detector, LexiconError, default_detector
 
 CASES = Path(__file__).resolve().parents[2] / "fixtures" / "handoff_cases.jsonl"
+
+
+def lexicon_reason(detector: Detector, text: str) -> str | None:
+    """The first reason (safety first) the lexicon alone finds, ranked as HandoffPolicy ranks them."""
+    return next((reason for reason in REASONS if detector.match(reason, text) is not None), None)
 
 
 def understood(intent: str | None, confidence: float = 0.9) -> Understanding:
@@ -32,8 +37,7 @@ def understood(intent: str | None, confidence: float = 0.9) -> Understanding:
     ("你根本听不懂", "human"),
 ])
 def test_fires_on_each_category(text: str, reason: str) -> None:
-    found = default_detector().detect(text)
-    assert found is not None and found.reason == reason, (text, found)
+    assert lexicon_reason(default_detector(), text) == reason, text
 
 
 @pytest.mark.parametrize("text", [
@@ -46,7 +50,7 @@ def test_fires_on_each_category(text: str, reason: str) -> None:
     "火锅底料什么时候发货",
 ])
 def test_hard_negatives_stay_with_the_bot(text: str) -> None:
-    assert default_detector().detect(text) is None
+    assert lexicon_reason(default_detector(), text) is None
     assert not HandoffPolicy.default().decide(text, understood("order_status")).handoff
 
 
@@ -92,8 +96,7 @@ def test_precision_and_recall_on_the_labelled_set() -> None:
     detector = default_detector()
     pairs = []
     for case in cases:
-        found = detector.detect(case["text"])
-        pairs.append((case["reason"], found.reason if found else None))
+        pairs.append((case["reason"], lexicon_reason(detector, case["text"])))
     table = precision_recall(pairs)
     print("\n" + format_table(f"lexicon detector on {len(cases)} labelled sentences", table))
     assert table["safety"][1] == 1.0  # no safety report may be missed

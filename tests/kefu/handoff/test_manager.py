@@ -10,9 +10,11 @@ import redis.asyncio as aioredis
 
 from kefu.config.handoff import HandoffSettings
 from kefu.core.conversations import Understanding
+from kefu.core.i18n import t
 from kefu.core.inbox import Inbox
 from kefu.core.messages import InboundMessage
 from kefu.dialogue.rasa_client import RasaClient, RasaTurn
+from kefu.handoff.decision import Decision
 from kefu.handoff.manager import HandoffManager
 from kefu.ops.stack import free_port
 from kefu.orders.demo import DemoOrderBackend
@@ -53,3 +55,42 @@ async def test_the_same_question_again_within_minutes_hands_off(
     again = await _asked(redis_client, "again", 0)
     decision = await manager.after(again, TRACKING)
     assert decision.handoff and decision.reason == "human"
+
+
+async def test_a_safety_report_in_a_waiting_handoff_raises_it_to_urgent_safety(
+    manager: HandoffManager, redis_client: aioredis.Redis
+) -> None:
+    """Field note 11: a person-request waits in the queue; the customer then reports a burn. The ticket takes the
+    worst turn's reason, jumps the queue, goes to the safety team, and the customer gets the urgent guidance."""
+    asked = InboundMessage(channel="web", sender="v7", conversation_id="visitor:v7", text="转人工",
+                           message_id="m1")
+    assert await Inbox(redis_client, shards=2).submit(asked)
+    await manager.open(asked, Decision("handoff", "human", "normal", "test"), {})
+    earlier = InboundMessage(channel="web", sender="v8", conversation_id="visitor:v8", text="我要投诉", message_id="m2")
+    await manager.open(earlier, Decision("handoff", "complaint", "high", "test"), {})
+    (held,) = [h for h in await manager.store.active() if h.conversation_id == "visitor:v7"]
+    told = manager.delivery.senders["web"].told
+    before = len(told)
+
+    report = InboundMessage(channel="web", sender="v7", conversation_id="visitor:v7",
+                            text="充电宝充电时冒烟了，孩子的手被烫伤了", message_id="m3")
+    assert await manager.before(report)
+
+    raised = await manager.store.get(held.ticket_id)
+    assert (raised.reason, raised.priority, raised.team) == ("safety", "urgent", "safety")
+    assert (await manager.store.position(held.ticket_id)) == 1  # ahead of the earlier complaint
+    ticket = await manager.tickets.get(held.ticket_id)
+    assert (ticket.reason, ticket.priority) == ("safety", "urgent")
+    assert [m.text for m in told[before:]] == [t("takeover.safety_guidance", "zh")]
+
+
+async def test_a_routine_message_in_a_held_conversation_changes_nothing(
+    manager: HandoffManager, redis_client: aioredis.Redis
+) -> None:
+    asked = InboundMessage(channel="web", sender="v9", conversation_id="visitor:v9", text="I want to complain",
+                           message_id="m1")
+    await manager.open(asked, Decision("handoff", "complaint", "high", "test"), {})
+    (held,) = await manager.store.active()
+    assert await manager.before(InboundMessage(channel="web", sender="v9", conversation_id="visitor:v9",
+                                               text="I also need a human to call me", message_id="m2"))
+    assert (await manager.store.get(held.ticket_id)).reason == "complaint"  # a lesser reason never lowers it
