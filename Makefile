@@ -18,7 +18,7 @@ lint:
 eval: setup
 	.venv/bin/python -m kefu eval --cases ../shared/eval/dev-cases.jsonl
 
-# Each bench starts its own stack (free ports, Redis DB 15) and takes minutes.
+# Each bench starts its own stack (free ports, a Redis server of its own) and takes minutes.
 bench: setup
 	.venv/bin/python -m bench wechat
 	.venv/bin/python -m bench handoff

@@ -5,6 +5,7 @@ import re
 
 from actions.registry import topic
 from actions.turn import Turn
+from kefu.core.offers import INTENT_OF_KIND, offer
 from kefu.core.tickets import Ticket
 from kefu.orders.base import Order
 
@@ -24,8 +25,7 @@ POLICY_KEYWORDS: dict[str, re.Pattern[str]] = {
 }
 
 SMALLTALK_KEYS = {"greet": "smalltalk.greet", "goodbye": "smalltalk.goodbye", "thank": "smalltalk.thank"}
-# The handoff intent each offer's "yes" button sends, and the texts for it.
-HANDOFF_OFFERS = {"complaint": "complaint", "safety_issue": "safety", "request_human": "human"}
+KIND_OF_INTENT = {intent: kind for kind, intent in INTENT_OF_KIND.items()}
 
 
 def policy_topics(text: str) -> list[str]:
@@ -82,12 +82,8 @@ async def smalltalk(turn: Turn, order: Order | None) -> None:
 async def handoff(turn: Turn, order: Order | None) -> None:
     """Reached only when the gateway opened no handoff (below its confidence threshold; a handoff replaces this
     reply): so the bot asks, never claims a transfer, and the "yes" button sends the intent the handoff acts on."""
-    intent = turn.intent if turn.intent in HANDOFF_OFFERS else "request_human"
-    kind = HANDOFF_OFFERS[intent]
-    turn.say_text(turn.tr(f"handoff.{kind}"), [
-        {"title": turn.tr(f"handoff.yes_{kind}"), "payload": f"/{intent}"},
-        {"title": turn.tr("handoff.decline"), "payload": "/deny"},
-    ])
+    text, buttons = offer(KIND_OF_INTENT.get(turn.intent, "human"), turn.lang)
+    turn.say_text(text, [{"title": button.title, "payload": button.payload} for button in buttons])
 
 
 @topic("out_of_scope")

@@ -70,5 +70,9 @@ fi
 if [ "$want_browser" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   apt_install chromium
 fi
+# Chinese text in the pages (widget, console) renders as boxes without a CJK font.
+if [ "$want_browser" = 1 ] && ! { command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; }; then
+  apt_install fonts-noto-cjk
+fi
 
 .venv/bin/python -m kefu setup

@@ -14,7 +14,8 @@ PRIORITY_RANK: dict[str, int] = {"urgent": 0, "high": 1, "normal": 2}
 
 @dataclass(frozen=True)
 class Decision:
-    """route "bot" or "handoff"; for a handoff the reason, its priority and what triggered it."""
+    """route "bot", "handoff", or "offer" (the bot answers and asks whether the customer wants a person); for a
+    handoff or an offer the reason, its priority and what triggered it."""
 
     route: str
     reason: str | None = None
@@ -25,6 +26,10 @@ class Decision:
     @property
     def handoff(self) -> bool:
         return self.route == "handoff"
+
+    @property
+    def offer(self) -> bool:
+        return self.route == "offer"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -37,6 +42,11 @@ def _handoff(reason: str, source: str, evidence: str) -> Decision:
     return Decision(route="handoff", reason=reason, priority=PRIORITIES[reason], source=source, evidence=evidence)
 
 
+def _offer(source: str, evidence: str) -> Decision:
+    """Seeming stuck is a guess, not a request: the customer is asked, with one tap to a person."""
+    return Decision(route="offer", reason="human", priority=PRIORITIES["human"], source=source, evidence=evidence)
+
+
 @dataclass(frozen=True)
 class ModelRule:
     reason: str
@@ -44,8 +54,8 @@ class ModelRule:
 
 
 class HandoffPolicy:
-    """Safety wins over everything; then complaint, then a request for a person (asked for, or implied by the
-    customer being stuck: the same question again, or the bot misunderstanding turns in a row)."""
+    """Safety wins over everything; then complaint, then a request for a person. A customer who seems stuck (the
+    same question again, or the bot misunderstanding turns in a row) is offered a person, not handed over."""
 
     def __init__(self, detector: Detector, model_rules: dict[str, ModelRule]) -> None:
         self.detector = detector
@@ -93,12 +103,12 @@ class HandoffPolicy:
             earlier = [(entry.get("understanding") or {}).get("intent") for entry in history]
             needed = signals.misunderstood_in_a_row - 1
             if len(earlier) >= needed and all(i in signals.misunderstood_intents for i in earlier[-needed:]):
-                return _handoff("human", "misunderstood", f"{signals.misunderstood_in_a_row} turns not understood")
+                return _offer("misunderstood", f"{signals.misunderstood_in_a_row} turns not understood")
         said = _comparable(text)
         if intent not in signals.repeat_exempt_intents and len(said) >= signals.repeat_min_chars:
             for entry in list(history)[-signals.repeat_window:]:
                 if _comparable(str(entry.get("text") or "")) == said:
-                    return _handoff("human", "repeat", "same question asked again")
+                    return _offer("repeat", "same question asked again")
         return None
 
 

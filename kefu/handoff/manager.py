@@ -24,6 +24,7 @@ from kefu.core.conversations import ConversationStore, Understanding
 from kefu.core.delivery import Delivery
 from kefu.core.i18n import detect_language, has, normalise_lang, t
 from kefu.core.messages import InboundMessage, OutboundMessage
+from kefu.core.offers import offer
 from kefu.core.tickets import TicketStore
 from kefu.dialogue.rasa_client import RasaClient, RasaTurn, RasaUnavailable
 from kefu.handoff.context import ContextBuilder, notes_subject
@@ -127,6 +128,14 @@ class HandoffManager:
         if decision.handoff:
             await self.open(message, decision, turn.slots)
         return decision
+
+    async def offer(self, message: InboundMessage, turn: RasaTurn) -> None:
+        """Ask whether the customer wants a person (they seem stuck), unless the bot's reply already asked."""
+        if any(button.payload == "/request_human" for reply in turn.replies for button in reply.buttons):
+            return
+        lang = normalise_lang(detect_language(message.text) or turn.slots.get("lang"))
+        text, buttons = offer("human", lang)
+        await self.deliver(message.channel, OutboundMessage(message.conversation_id, text, buttons=buttons))
 
     # -- opening a handoff ---------------------------------------------------------------------------
 

@@ -143,14 +143,15 @@ class Pipeline:
         await self.conversations.set_understanding(message.conversation_id, message.message_id, turn.understanding)
         if turn.slots.get("lang"):
             await self.conversations.set_language(message.conversation_id, str(turn.slots["lang"]))
-        if self.handoff is not None:
-            decision = await self.handoff.after(message, turn)
-            if decision.handoff:  # a person takes over; the customer was told, the bot's replies are dropped
-                return turn
+        decision = await self.handoff.after(message, turn) if self.handoff is not None else None
+        if decision is not None and decision.handoff:
+            return turn  # a person takes over; the customer was told, the bot's replies are dropped
         for reply in turn.replies:
             await self.delivery.deliver(message.channel, OutboundMessage(
                 conversation_id=message.conversation_id, text=reply.text, buttons=reply.buttons
             ))
+        if decision is not None and decision.offer:  # after the bot's answer: "shall I ask a colleague?"
+            await self.handoff.offer(message, turn)
         return turn
 
     async def _ask_rasa(self, message: InboundMessage, metadata: dict) -> RasaTurn:

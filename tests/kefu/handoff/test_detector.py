@@ -70,14 +70,16 @@ def test_model_intent_needs_its_confidence() -> None:
     assert policy.decide("hmm", understood("request_human", 0.9)).priority == "normal"
 
 
-def test_conversation_signals_hand_off_as_human() -> None:
+def test_conversation_signals_offer_a_person_instead_of_handing_off() -> None:
+    """Seeming stuck is a guess: the customer is asked (route "offer"), not queued for an agent."""
     policy = HandoffPolicy.default()
     earlier = [{"text": "asdf qwer", "understanding": {"intent": "nlu_fallback"}}]
-    assert policy.decide("zxcv uiop", understood("nlu_fallback", 0.3), earlier).source == "misunderstood"
+    stuck = policy.decide("zxcv uiop", understood("nlu_fallback", 0.3), earlier)
+    assert (stuck.route, stuck.source, stuck.handoff) == ("offer", "misunderstood", False)
     assert policy.decide("zxcv uiop", understood("nlu_fallback", 0.3), []).route == "bot"
     asked = [{"text": "Where is my parcel??", "understanding": {"intent": "order_status"}}]
     repeat = policy.decide("where is my parcel", understood("order_status"), asked)
-    assert (repeat.reason, repeat.source) == ("human", "repeat")
+    assert (repeat.route, repeat.reason, repeat.source) == ("offer", "human", "repeat")
     # "yes" twice is an answer, not a repeated question
     said_yes = [{"text": "yes please", "understanding": {"intent": "affirm"}}]
     assert policy.decide("yes please", understood("affirm"), said_yes).route == "bot"

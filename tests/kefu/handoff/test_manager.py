@@ -48,13 +48,17 @@ async def test_asking_again_the_next_day_is_checking_on_the_order_not_being_stuc
     assert not (await manager.after(today, TRACKING)).handoff
 
 
-async def test_the_same_question_again_within_minutes_hands_off(
+async def test_the_same_question_again_within_minutes_offers_a_person(
     manager: HandoffManager, redis_client: aioredis.Redis
 ) -> None:
     await _asked(redis_client, "first", 120)
     again = await _asked(redis_client, "again", 0)
     decision = await manager.after(again, TRACKING)
-    assert decision.handoff and decision.reason == "human"
+    assert decision.offer and decision.reason == "human" and not await manager.store.active()
+    told = manager.delivery.senders["web"].told
+    await manager.offer(again, TRACKING)
+    assert [b.payload for b in told[-1].buttons] == ["/request_human", "/deny"]
+    assert told[-1].text == t("handoff.human", "en")
 
 
 async def test_a_safety_report_in_a_waiting_handoff_raises_it_to_urgent_safety(
