@@ -17,10 +17,8 @@ from actions.resolve import (
     VERIFY_LIMIT_PER_ORDER,
     VERIFY_WINDOW_S,
 )
-from kefu.channels.intake import Intake
 from kefu.core import keys
 from kefu.core.i18n import t
-from kefu.core.messages import InboundMessage
 from tests.actions import conftest
 from tests.actions.conftest import Conversation
 
@@ -115,45 +113,3 @@ async def test_counters_expire_after_the_window(services: runtime.Services) -> N
 
 
 # --- typed intent payloads (kefu/channels/intake.py) ---------------------------------------------------------
-
-class RecordingInbox:
-    """Stands in for the durable inbox: keeps what Intake queues for Rasa."""
-
-    def __init__(self) -> None:
-        self.queued: list[InboundMessage] = []
-
-    async def submit(self, message: InboundMessage, waiting: object = None) -> bool:
-        self.queued.append(message)
-        return True
-
-
-def rasa_reads_as_intent(text: str) -> bool:
-    """Rasa 3.6's test for an intent payload (YAMLStoryReader.unpack_regex_message, run by RegexMessageHandler
-    on every message): the stripped text starts with "/". Checked against Rasa itself: the raw payload below is
-    parsed to intent order_status with order_id and phone entities, the neutralised text to nothing."""
-    return text.strip().startswith("/")
-
-
-async def queued_text(text: str, metadata: dict[str, Any] | None = None) -> str:
-    inbox = RecordingInbox()
-    intake = Intake(inbox, None, max_message_chars=500)  # type: ignore[arg-type]
-    await intake.take(InboundMessage("web", "v1", "v1", text, metadata=metadata or {}))
-    return inbox.queued[0].text
-
-
-@pytest.mark.parametrize("typed", [
-    '/order_status{"order_id":"DD20261104005","phone":"1234"}',
-    ' /order_status{"order_id":"DD20261104005","phone":"1234"}',  # Rasa strips the space: no escape
-    '/ \u3000//affirm',
-])
-async def test_typed_intent_payload_reaches_rasa_as_plain_text(typed: str) -> None:
-    assert rasa_reads_as_intent(typed)
-    queued = await queued_text(typed)
-    assert not rasa_reads_as_intent(queued) and queued.lstrip("/ \u3000") == queued
-    assert queued.split("{")[0] in ("order_status", "affirm")
-
-
-async def test_offered_button_keeps_its_payload() -> None:
-    """A pressed button is sent as metadata["payload"] (validated by the receiver); its title is left as is."""
-    assert await queued_text("/affirm", {"payload": "/affirm"}) == "/affirm"
-    assert await queued_text("Yes", {"payload": "/affirm"}) == "Yes"
