@@ -44,7 +44,8 @@ def receivers(
     """The gateway's endpoints; each messaging channel's receiver shares its sender's client (one Bot, one API)."""
     config = settings.channels
     origins = {settings.public_origin, f"http://localhost:{settings.port}", *settings.allowed_origins}
-    built: list[ChannelReceiver] = [WebChatReceiver(redis, intake, delivery, settings.identity_secret, origins)]
+    built: list[ChannelReceiver] = [WebChatReceiver(redis, intake, delivery, settings.identity_secret, origins,
+                                                    identity_max_age_s=settings.identity_max_age_s)]
     if config.wechat_enabled:
         from kefu.channels.wechat.receiver import WeChatReceiver
         from kefu.channels.wechat.verify import WeChatVerifier

@@ -51,6 +51,11 @@ def _seed_demo(args: argparse.Namespace) -> int:
     from kefu.ops.stack import redis_answers
 
     settings = settings_from_env()
+    if not settings.demo:
+        # REDIS_URL is set (or KEFU_DEMO=0): it may be a shop's real Redis, which must never get demo orders.
+        print(f"not in demo mode: {settings.redis_url} may be a real shop's Redis; set KEFU_DEMO=1 to load the "
+              "demo orders there anyway", file=sys.stderr)
+        return 2
     if not redis_answers(settings.redis_url):
         print(f"Redis at {settings.redis_url} does not answer: start it (make run does) or set REDIS_URL",
               file=sys.stderr)
@@ -104,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     train = commands.add_parser("train", help="train the Rasa model if its inputs changed")
     train.add_argument("--force", action="store_true", help="train even when the model is up to date")
     train.set_defaults(func=_train)
-    commands.add_parser("seed-demo", help="(re)load the demo orders into Redis").set_defaults(func=_seed_demo)
+    commands.add_parser("seed-demo", help="(re)load the demo orders into Redis (demo mode only: "
+                                                        "KEFU_DEMO)").set_defaults(func=_seed_demo)
     evaluate = commands.add_parser("eval", help="play labelled cases through the pipeline")
     evaluate.add_argument("--cases", required=True, help="JSONL, one case per line")
     evaluate.add_argument("--out", help="write predictions here instead of stdout")

@@ -7,11 +7,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kefu.config.channels import ChannelSettings
-from kefu.config.env import integer, required, text
+from kefu.config.demo import demo_mode
+from kefu.config.env import integer, positive_integer, required, text
 from kefu.config.handoff import HandoffSettings
 from kefu.config.orders import OrderSettings
 from kefu.config.redis_url import redis_url
 from kefu.config.shop import ShopSettings
+
+# How long a shop's signature of its customer is accepted (kefu/core/identity.py): a day covers a shopping
+# session on an open page; the shop signs afresh on every page it renders.
+DEFAULT_IDENTITY_MAX_AGE_S = 86_400
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,6 +29,10 @@ class Settings:
     rasa_url: str
     rasa_token: str
     identity_secret: str
+    identity_max_age_s: int = DEFAULT_IDENTITY_MAX_AGE_S
+    # The demo page and demo orders (kefu/config/demo.py). Off unless asked for, so settings built in code
+    # (tests, evals, benches) never serve signatures or seed orders by accident.
+    demo: bool = False
     host: str = "127.0.0.1"
     port: int = 8080
     actions_port: int = 5055
@@ -56,6 +65,8 @@ class Settings:
             rasa_url=text(env, "KEFU_RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
             rasa_token=required(env, "KEFU_RASA_TOKEN"),
             identity_secret=required(env, "KEFU_IDENTITY_SECRET"),
+            identity_max_age_s=positive_integer(env, "KEFU_IDENTITY_MAX_AGE_S", DEFAULT_IDENTITY_MAX_AGE_S),
+            demo=demo_mode(env),
             host=text(env, "KEFU_HOST", "127.0.0.1"),
             port=integer(env, "KEFU_PORT", 8080),
             actions_port=integer(env, "KEFU_ACTIONS_PORT", 5055),

@@ -23,10 +23,14 @@ def settings_from_env() -> Settings:
 
 def on_free_ports(settings: Settings) -> Settings:
     """The same installation on free ports, with a Redis server of its own (started by ``running_stack(...,
-    scratch=True)``), so an eval or a bench runs beside ``make run``, or beside another eval, sharing nothing."""
+    scratch=True)``), so an eval or a bench runs beside ``make run``, or beside another eval, sharing nothing.
+
+    In demo mode, whatever the installation's: evals and benches chat as the demo customers about the demo
+    orders, and their Redis is a fresh loopback one, never a shop's.
+    """
     return dataclasses.replace(
         settings, redis_url=f"redis://127.0.0.1:{free_port()}/0", rasa_url=f"http://127.0.0.1:{free_port()}",
-        actions_port=free_port(), port=free_port(),
+        actions_port=free_port(), port=free_port(), demo=True,
     )
 
 
@@ -41,8 +45,9 @@ async def seed_demo(redis_url: str) -> dict:
 
 
 @asynccontextmanager
-async def running_stack(settings: Settings, *, seed: bool = True, scratch: bool = False) -> AsyncIterator[Stack]:
-    """Redis (when needed), the action server and Rasa with an up-to-date model, ready to answer.
+async def running_stack(settings: Settings, *, scratch: bool = False) -> AsyncIterator[Stack]:
+    """Redis (when needed), the action server and Rasa with an up-to-date model, ready to answer; the demo
+    orders loaded in demo mode only (``settings.demo``), so a configured Redis never gets them by accident.
 
     ``scratch`` starts a Redis server of its own, in memory only, for eval and benches (settings from
     ``on_free_ports``): nothing an interrupted run left behind, or another run, can hold up or be counted.
@@ -54,7 +59,7 @@ async def running_stack(settings: Settings, *, seed: bool = True, scratch: bool 
     try:
         stack.start()
         await stack.wait_ready()
-        if seed:
+        if settings.demo:
             summary = await seed_demo(settings.redis_url)
             log.info("demo data loaded: %s", summary)
         yield stack

@@ -1,4 +1,8 @@
-"""The demo shop page and the widget's static files."""
+"""The widget's static files, and in demo mode only the demo shop page.
+
+The demo page signs any demo customer in with the installation's identity secret, so it is mounted only in
+demo mode (kefu/config/demo.py): anywhere else ``/`` is a 404 and no page hands out signatures.
+"""
 from __future__ import annotations
 
 import html
@@ -21,22 +25,26 @@ _DEMO_TEMPLATE = Template((WEB_DIR / "demo.html").read_text(encoding="utf-8"))
 
 
 def web_routes(settings: Settings) -> list[web.AbstractRouteDef]:
-    """The demo shop page at ``/`` and the widget's files under ``/static``."""
+    """The widget's files under ``/static``; the demo shop page at ``/`` in demo mode only."""
+    routes = [web.static("/static", WEB_DIR / "static", append_version=False)]
+    if not settings.demo:
+        return routes
 
     async def demo(request: web.Request) -> web.Response:
         return demo_page(request.query.get("as"), settings.identity_secret)
 
-    return [web.get("/", demo), web.static("/static", WEB_DIR / "static", append_version=False)]
+    return [web.get("/", demo), *routes]
 
 
 def widget_tag(customer_id: str | None, secret: str) -> str:
-    """The one <script> tag a shop puts in its page; the signature is computed on the shop's server."""
+    """The one <script> tag a shop puts in its page; the signature is computed on the shop's server, afresh
+    for every page it renders (it expires)."""
     if customer_id is None:
         return '<script src="/static/widget.js" async></script>'
-    signature = sign_customer(customer_id, secret)
+    signed = sign_customer(customer_id, secret)
     return (
-        f'<script src="/static/widget.js" data-customer-id="{html.escape(customer_id)}" '
-        f'data-signature="{signature}" async></script>'
+        f'<script src="/static/widget.js" data-customer-id="{html.escape(signed.customer_id)}" '
+        f'data-issued-at="{signed.issued_at}" data-signature="{signed.signature}" async></script>'
     )
 
 

@@ -88,7 +88,7 @@ async def chat(
 ) -> AsyncIterator[ChatClient]:
     hello: dict[str, Any] = {"type": "hello", "visitor_id": visitor_id or uuid.uuid4().hex}
     if customer_id is not None:
-        hello |= {"customer_id": customer_id, "signature": sign_customer(customer_id, secret or "")}
+        hello |= sign_customer(customer_id, secret or "").hello_fields()
     headers = {"Origin": origin or base_url}
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(f"{base_url}/ws/chat", headers=headers) as socket:

@@ -18,9 +18,16 @@ from aiohttp import WSMsgType, web
 
 from kefu.channels.base import BUTTON_PAYLOAD, ChannelReceiver
 from kefu.channels.intake import Intake
+from kefu.config.settings import DEFAULT_IDENTITY_MAX_AGE_S
 from kefu.core.delivery import Delivery
 from kefu.core.i18n import detect_language, t
-from kefu.core.identity import VISITOR_ID, customer_conversation, verify_customer, visitor_conversation
+from kefu.core.identity import (
+    VISITOR_ID,
+    IdentityRefused,
+    customer_conversation,
+    verify_customer,
+    visitor_conversation,
+)
 from kefu.core.keys import web_out_channel
 from kefu.core.messages import InboundMessage, OutboundMessage
 
@@ -56,6 +63,7 @@ class WebChatReceiver(ChannelReceiver):
         delivery: Delivery,
         identity_secret: str,
         allowed_origins: set[str],
+        identity_max_age_s: int = DEFAULT_IDENTITY_MAX_AGE_S,
     ) -> None:
         self.redis = redis
         self.intake = intake
@@ -63,6 +71,7 @@ class WebChatReceiver(ChannelReceiver):
         self.conversations = delivery.conversations
         self.identity_secret = identity_secret
         self.allowed_origins = allowed_origins
+        self.identity_max_age_s = identity_max_age_s
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [web.get("/ws/chat", self.handle_socket)]
@@ -70,13 +79,20 @@ class WebChatReceiver(ChannelReceiver):
     def identify(self, hello: dict[str, Any]) -> Visitor:
         customer_id = hello.get("customer_id")
         if customer_id:
-            if not verify_customer(str(customer_id), str(hello.get("signature") or ""), self.identity_secret):
-                raise HelloError("bad_signature")
+            self._verify(str(customer_id), hello)
             return Visitor(customer_conversation(str(customer_id)), str(customer_id))
         visitor_id = str(hello.get("visitor_id") or "")
         if not VISITOR_ID.match(visitor_id):
             raise HelloError("bad_visitor_id")
         return Visitor(visitor_conversation(visitor_id), None)
+
+    def _verify(self, customer_id: str, hello: dict[str, Any]) -> None:
+        """A signed-in customer only with a fresh signature from the shop; the refusal's code goes to the widget."""
+        try:
+            verify_customer(customer_id, hello.get("issued_at"), str(hello.get("signature") or ""),
+                            self.identity_secret, max_age_s=self.identity_max_age_s)
+        except IdentityRefused as refused:
+            raise HelloError(str(refused)) from None
 
     async def handle_socket(self, request: web.Request) -> web.StreamResponse:
         origin = request.headers.get("Origin")

@@ -1,6 +1,8 @@
 /* Kefu web chat widget: embed with one tag, e.g.
  *   <script src="https://kefu.example.com/static/widget.js"
- *           data-customer-id="c1001" data-signature="HMAC-SHA256 hex" async></script>
+ *           data-customer-id="c1001" data-issued-at="1762000000"
+ *           data-signature="HMAC-SHA256 hex of 'c1001:1762000000'" async></script>
+ * (the shop's server signs on every page it renders: signatures expire, see the README).
  * Customer text is always rendered with textContent, never as HTML.
  * Messages wait in localStorage until the server acknowledges them, so a reload or a lost
  * connection loses nothing. */
@@ -11,6 +13,7 @@
   var wsUrl = (base.protocol === "https:" ? "wss://" : "ws://") + base.host + "/ws/chat";
   var customerId = script.getAttribute("data-customer-id");
   var signature = script.getAttribute("data-signature");
+  var issuedAt = Number(script.getAttribute("data-issued-at"));
   var store = window.localStorage;
 
   function randomId() {
@@ -26,8 +29,10 @@
 
   var zh = (navigator.language || "zh").toLowerCase().indexOf("zh") === 0;
   var labels = zh
-    ? { title: "在线客服", placeholder: "输入消息…", send: "发送", open: "客服", offline: "连接中…" }
-    : { title: "Customer service", placeholder: "Type a message…", send: "Send", open: "Chat", offline: "Connecting…" };
+    ? { title: "在线客服", placeholder: "输入消息…", send: "发送", open: "客服", offline: "连接中…",
+        expired: "登录已过期，请刷新页面" }
+    : { title: "Customer service", placeholder: "Type a message…", send: "Send", open: "Chat", offline: "Connecting…",
+        expired: "Your sign-in has expired: please reload the page." };
 
   var style = document.createElement("style");
   style.textContent =
@@ -165,7 +170,7 @@
     } else if (frame.type === "error") {
       if (frame.retry) { return; }  /* stays in the outbox; sent again after reconnecting */
       if (frame.id) { saveOutbox(outbox().filter(function (item) { return item.id !== frame.id; })); }
-      render({ role: "system", text: frame.message || frame.code }, "kefu-error");
+      render({ role: "system", text: frame.message || (frame.code === "expired" ? labels.expired : frame.code) }, "kefu-error");
     }
   }
 
@@ -175,7 +180,7 @@
     socket.addEventListener("open", function () {
       retryMs = 500;
       var hello = { type: "hello", visitor_id: visitorId };
-      if (customerId) { hello.customer_id = customerId; hello.signature = signature; }
+      if (customerId) { hello.customer_id = customerId; hello.issued_at = issuedAt; hello.signature = signature; }
       socket.send(JSON.stringify(hello));
     });
     socket.addEventListener("message", function (event) {

@@ -38,3 +38,39 @@ def test_wechat_passive_wait(raw: str, seconds: float) -> None:
 def test_wechat_passive_wait_beyond_wechats_deadline_is_refused(raw: str) -> None:
     with pytest.raises(SettingsError, match="WECHAT_PASSIVE_WAIT_S"):
         Settings.from_env(SECRETS | {"WECHAT_PASSIVE_WAIT_S": raw})
+
+
+@pytest.mark.parametrize(
+    ("env", "demo"),
+    [
+        ({}, True),  # make run on a fresh clone: its own project-local Redis
+        ({"KEFU_DEMO": "0"}, False),
+        ({"REDIS_URL": "redis://redis.prod:6379/0"}, False),  # a configured Redis is never seeded by default
+        ({"REDIS_URL": "redis://redis.prod:6379/0", "KEFU_DEMO": ""}, False),
+        ({"REDIS_URL": "redis://127.0.0.1:6390/0", "KEFU_DEMO": "1"}, True),
+        ({"REDIS_URL": "redis://127.0.0.1:6390/0", "KEFU_DEMO": "yes"}, True),
+    ],
+)
+def test_demo_mode_only_without_a_configured_redis_unless_asked(env: dict[str, str], demo: bool) -> None:
+    assert Settings.from_env(SECRETS | env).demo is demo
+
+
+def test_demo_mode_must_be_a_clear_yes_or_no() -> None:
+    with pytest.raises(SettingsError, match="KEFU_DEMO"):
+        Settings.from_env(SECRETS | {"KEFU_DEMO": "maybe"})
+
+
+def test_settings_built_in_code_are_not_demo() -> None:
+    """Tests, evals and benches that want the demo page or demo orders say so."""
+    assert Settings(redis_url="redis://x", rasa_url="http://x", rasa_token="t", identity_secret="s").demo is False
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [("", 86_400), ("3600", 3600)])
+def test_identity_max_age(raw: str, seconds: int) -> None:
+    assert Settings.from_env(SECRETS | {"KEFU_IDENTITY_MAX_AGE_S": raw}).identity_max_age_s == seconds
+
+
+@pytest.mark.parametrize("raw", ["0", "-5", "a day"])
+def test_identity_max_age_must_be_positive_seconds(raw: str) -> None:
+    with pytest.raises(SettingsError, match="KEFU_IDENTITY_MAX_AGE_S"):
+        Settings.from_env(SECRETS | {"KEFU_IDENTITY_MAX_AGE_S": raw})

@@ -21,8 +21,9 @@ TICKET = re.compile(r"T-\d{6}")
 
 @pytest.fixture
 async def open_gateway(stack_settings: Settings) -> AsyncIterator[Settings]:
-    """A gateway whose agents are always at work (the tests must not depend on the clock)."""
-    settings = dataclasses.replace(stack_settings, handoff=ALWAYS_OPEN)
+    """A gateway whose agents are always at work (the tests must not depend on the clock), in demo mode: the
+    browser test chats from the demo shop page."""
+    settings = dataclasses.replace(stack_settings, handoff=ALWAYS_OPEN, demo=True)
     async with running_gateway(settings):
         yield settings
 

@@ -1,11 +1,15 @@
 """The widget on the demo page, in Debian's headless Chromium driven by Playwright."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import Browser, async_playwright, expect
+
+from kefu.config.settings import Settings
+from tests.helpers.gateway import running_gateway
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
@@ -13,6 +17,13 @@ CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+
+
+@pytest.fixture
+async def gateway(stack_settings: Settings) -> AsyncIterator[str]:
+    """The shared gateway fixture in demo mode: the demo shop page is only served there."""
+    async with running_gateway(dataclasses.replace(stack_settings, demo=True)) as base_url:
+        yield base_url
 
 
 @pytest.fixture

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import secrets
+import time
+from typing import Any
 
 import aiohttp
 import pytest
@@ -10,7 +13,7 @@ import pytest
 from kefu.config.settings import Settings
 from kefu.core import keys
 from kefu.core.conversations import ConversationStore
-from kefu.core.identity import sign_customer
+from kefu.core.identity import MAX_CLOCK_SKEW_S, sign_customer
 from kefu.core.messages import InboundMessage
 from kefu.ops.stack import free_port
 from tests.helpers.gateway import chat, running_gateway
@@ -37,16 +40,62 @@ async def test_cross_origin_socket_is_refused(settings: Settings) -> None:
     assert refused.value.status == 403
 
 
-async def test_forged_signature_is_refused(settings: Settings) -> None:
+async def refused_hello(base_url: str, hello: dict[str, Any]) -> tuple[dict[str, Any], aiohttp.WSMessage]:
+    """The error frame and the close frame the gateway answers a hello it does not trust with."""
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"{base_url}/ws/chat", headers={"Origin": base_url}) as socket:
+            await socket.send_json({"type": "hello"} | hello)
+            return await socket.receive_json(timeout=10), await socket.receive(timeout=10)
+
+
+def signed_hello(secret: str, age_s: int) -> dict[str, Any]:
+    return sign_customer("c1001", secret, issued_at=int(time.time()) - age_s).hello_fields()
+
+
+@pytest.mark.parametrize(
+    ("who", "code"),
+    [
+        ("forged", "bad_signature"),
+        ("expired", "expired"),  # older than identity_max_age_s: the page must be reloaded for a new one
+        ("future", "bad_signature"),  # issued more than 5 minutes ahead of the gateway's clock
+        ("unsigned time", "bad_signature"),  # a signature over the customer id alone, as before issue times
+    ],
+)
+async def test_untrusted_identity_is_refused(settings: Settings, who: str, code: str) -> None:
+    hello = {
+        "forged": signed_hello("wrong secret", 0),
+        "expired": signed_hello(settings.identity_secret, settings.identity_max_age_s + 1),
+        "future": signed_hello(settings.identity_secret, -MAX_CLOCK_SKEW_S - 60),
+        "unsigned time": {"customer_id": "c1001",
+                          "signature": hmac.new(settings.identity_secret.encode(), b"c1001", "sha256").hexdigest()},
+    }[who]
     async with running_gateway(settings, run_pipeline=False) as base_url:
-        async with aiohttp.ClientSession() as session:
-            async with session.ws_connect(f"{base_url}/ws/chat", headers={"Origin": base_url}) as socket:
-                await socket.send_json({"type": "hello", "customer_id": "c1001",
-                                        "signature": sign_customer("c1001", "wrong secret")})
-                assert await socket.receive_json() == {"type": "error", "code": "bad_signature"}
-                closing = await socket.receive()
+        answer, closing = await refused_hello(base_url, hello)
+    assert answer == {"type": "error", "code": code}
     assert closing.type == aiohttp.WSMsgType.CLOSE
     assert closing.data == 4401
+
+
+async def test_max_age_is_the_configured_one(settings: Settings) -> None:
+    short = dataclasses.replace(settings, identity_max_age_s=60)
+    async with running_gateway(short, run_pipeline=False) as base_url:
+        answer, _ = await refused_hello(base_url, signed_hello(settings.identity_secret, 120))
+        async with chat(base_url, customer_id="c1001", secret=settings.identity_secret) as fresh:
+            assert fresh.welcome["conversation_id"] == "cust:c1001"
+    assert answer["code"] == "expired"
+
+
+@pytest.mark.parametrize("demo", [False, True])
+async def test_demo_page_only_in_demo_mode(settings: Settings, demo: bool) -> None:
+    """Outside demo mode no page hands out signatures made with the installation's secret."""
+    async with running_gateway(dataclasses.replace(settings, demo=demo), run_pipeline=False) as base_url:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{base_url}/?as=c1001") as page:
+                status, body = page.status, await page.text()
+            async with session.get(f"{base_url}/static/widget.js") as widget:
+                assert widget.status == 200  # shops embed it whatever the mode
+    assert status == (200 if demo else 404)
+    assert ('data-signature="' in body) is demo
 
 
 async def test_signed_customer_gets_their_conversation(settings: Settings) -> None:
