@@ -51,7 +51,7 @@ class Intake:
         """Kept for agents without asking the bot; False when this message id was taken in before."""
         return await self.inbox.record(message)
 
-    async def language(self, message: InboundMessage, hint: str | None = None) -> str | None:
-        """The language to answer in: what the customer wrote in, else ``hint``, else the conversation's."""
-        said = detect_language(message.text) or hint
+    async def language(self, message: InboundMessage) -> str | None:
+        """The language to answer in: what the customer wrote in, else the conversation's."""
+        said = detect_language(message.text)
         return said or (await self.conversations.record(message.conversation_id)).get("lang")
