@@ -26,7 +26,7 @@ from kefu.dialogue.rasa_client import RasaClient
 from kefu.handoff.followups import watch as watch_followups
 from kefu.handoff.manager import HandoffManager
 from kefu.orders import OrderBackend, create_backend
-from kefu.pipeline.pipeline import Pipeline, ProcessedHook
+from kefu.pipeline.pipeline import Interceptor, Pipeline, ProcessedHook, TurnObserver
 
 
 @dataclass
@@ -44,6 +44,9 @@ class Services:
     http: aiohttp.ClientSession = field(init=False)
     rasa: RasaClient = field(init=False)
     handoff: HandoffManager = field(init=False)
+    # Pipeline extensions registered by the features above the pipeline (kefu/pipeline/pipeline.py explains).
+    interceptors: list[Interceptor] = field(default_factory=list)
+    observers: list[TurnObserver] = field(default_factory=list)
 
     @classmethod
     def build(cls, settings: Settings, senders: dict[str, ChannelSender] | None = None) -> Services:
@@ -65,7 +68,7 @@ class Services:
     def pipeline(self, on_processed: ProcessedHook | None = None) -> Pipeline:
         """The pipeline on these services (only once ``running``): the worker's, or a gateway's without workers."""
         return Pipeline(self.redis, self.rasa, self.delivery, self.settings.shards, on_processed=on_processed,
-                        handoff=self.handoff)
+                        handoff=self.handoff, interceptors=self.interceptors, observers=self.observers)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Services]:

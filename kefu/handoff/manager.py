@@ -10,7 +10,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -68,6 +68,9 @@ class HandoffManager:
         self.followups = FollowUps(redis)
         self.context = ContextBuilder(self.conversations, self.tickets, backend, self.store)
         self.delivery = delivery
+        # Told about every finished handoff (closed or handed back) after the customer was told: features above
+        # the handoff layer register here (e.g. a satisfaction survey, quality-review sampling).
+        self.on_finished: list[Callable[[Handoff], Awaitable[None]]] = []
         self._background: set[asyncio.Task[None]] = set()
 
     async def deliver(self, channel: str, message: OutboundMessage) -> None:
@@ -340,6 +343,8 @@ class HandoffManager:
         await self.publish(Finished(finished.summary()))
         await self.deliver(handoff.channel, OutboundMessage(
             conversation_id=handoff.conversation_id, text=text, role="system"))
+        for hook in self.on_finished:
+            await hook(finished)
         return finished
 
     # -- what the console reads and announces (it never reaches into the store) ----------------------------

@@ -6,7 +6,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
@@ -20,6 +20,7 @@ from kefu.core.messages import InboundMessage, OutboundMessage
 from kefu.dialogue.rasa_client import RasaClient, RasaTurn, RasaUnavailable
 
 if TYPE_CHECKING:
+    from kefu.handoff.decision import Decision
     from kefu.handoff.manager import HandoffManager
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,11 @@ LEASE_MS = 15_000
 RETRY_DELAYS_S = (0.5, 1, 2, 4, 8)
 
 ProcessedHook = Callable[[InboundMessage, RasaTurn], Awaitable[None]]
+# Consulted in order before Rasa: True means the message was answered here (e.g. a satisfaction rating tap) and
+# Rasa is not asked. Registered by the layers above (kefu/app wires them), so the pipeline knows none of them.
+Interceptor = Callable[[InboundMessage], Awaitable[bool]]
+# Told about every answered turn after its replies went out, with the handoff decision (None without handoff).
+TurnObserver = Callable[[InboundMessage, RasaTurn, "Decision | None"], Awaitable[None]]
 # What process() returns for a message people hold: Rasa was not asked.
 HELD_TURN = RasaTurn(replies=[], understanding=Understanding(intent=None, confidence=None, entities=[]))
 
@@ -53,9 +59,13 @@ class Pipeline:
         shards: int,
         on_processed: ProcessedHook | None = None,
         handoff: HandoffManager | None = None,
+        interceptors: Sequence[Interceptor] = (),
+        observers: Sequence[TurnObserver] = (),
     ) -> None:
         # Human takeover (kefu/handoff): consulted before Rasa (held conversations skip it) and after.
         self.handoff = handoff
+        self.interceptors = tuple(interceptors)
+        self.observers = tuple(observers)
         self.redis = redis
         self.on_processed = on_processed
         self.rasa = rasa
@@ -139,12 +149,16 @@ class Pipeline:
         } | message.metadata
         if self.handoff is not None and await self.handoff.before(message):
             return HELD_TURN
+        for intercept in self.interceptors:
+            if await intercept(message):
+                return HELD_TURN
         turn = await self._ask_rasa(message, metadata)
         await self.conversations.set_understanding(message.conversation_id, message.message_id, turn.understanding)
         if turn.slots.get("lang"):
             await self.conversations.set_language(message.conversation_id, str(turn.slots["lang"]))
         decision = await self.handoff.after(message, turn) if self.handoff is not None else None
         if decision is not None and decision.handoff:
+            await self._observe(message, turn, decision)
             return turn  # a person takes over; the customer was told, the bot's replies are dropped
         for reply in turn.replies:
             await self.delivery.deliver(message.channel, OutboundMessage(
@@ -152,7 +166,12 @@ class Pipeline:
             ))
         if decision is not None and decision.offer:  # after the bot's answer: "shall I ask a colleague?"
             await self.handoff.offer(message, turn)
+        await self._observe(message, turn, decision)
         return turn
+
+    async def _observe(self, message: InboundMessage, turn: RasaTurn, decision: Decision | None) -> None:
+        for observe in self.observers:
+            await observe(message, turn, decision)
 
     async def _ask_rasa(self, message: InboundMessage, metadata: dict) -> RasaTurn:
         attempt = 0
