@@ -22,7 +22,7 @@ from kefu.config.settings import Settings
 from kefu.core.conversations import ConversationStore
 from kefu.core.delivery import Delivery
 from kefu.core.inbox import Inbox
-from kefu.dialogue.rasa_client import RasaClient
+from kefu.dialogue.rasa_pool import RasaPool
 from kefu.handoff.followups import watch as watch_followups
 from kefu.handoff.manager import HandoffManager
 from kefu.orders import OrderBackend, create_backend
@@ -42,7 +42,7 @@ class Services:
     delivery: Delivery
     # Opened by running():
     http: aiohttp.ClientSession = field(init=False)
-    rasa: RasaClient = field(init=False)
+    rasa: RasaPool = field(init=False)
     handoff: HandoffManager = field(init=False)
     # Pipeline extensions registered by the features above the pipeline (kefu/pipeline/pipeline.py explains).
     interceptors: list[Interceptor] = field(default_factory=list)
@@ -76,7 +76,7 @@ class Services:
         is claimed in Redis, so it is raised once however many run)."""
         settings = self.settings
         self.http = aiohttp.ClientSession()
-        self.rasa = RasaClient(self.http, settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s)
+        self.rasa = RasaPool.connect(self.http, settings.rasa_urls, settings.rasa_token, settings.rasa_timeout_s)
         self.handoff = HandoffManager(self.redis, self.rasa, self.orders, settings.handoff, self.delivery,
                                       http=self.http)
         for sender in self.senders.values():

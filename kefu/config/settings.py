@@ -8,10 +8,12 @@ from pathlib import Path
 
 from kefu.config.channels import ChannelSettings
 from kefu.config.demo import demo_mode
+from kefu.config.dialogue import DialogueSettings, rasa_urls
 from kefu.config.env import integer, positive_integer, required, text
 from kefu.config.handoff import HandoffSettings
 from kefu.config.orders import OrderSettings
 from kefu.config.redis_url import redis_url
+from kefu.config.retention import RetentionSettings
 from kefu.config.shop import ShopSettings
 
 # How long a shop's signature of its customer is accepted (kefu/core/identity.py): a day covers a shopping
@@ -54,6 +56,10 @@ class Settings:
     # The same order backend and shop facts the action server reads (actions/runtime.py), read here once.
     orders: OrderSettings = field(default_factory=OrderSettings)
     shop: ShopSettings = field(default_factory=ShopSettings)
+    # Rasa's processes and each conversation's bounded tracker (kefu/config/dialogue.py).
+    dialogue: DialogueSettings = field(default_factory=DialogueSettings)
+    # How long per-message bookkeeping stays in Redis, and how much of it (kefu/config/retention.py).
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -80,7 +86,14 @@ class Settings:
             channels=ChannelSettings.from_env(env),
             orders=OrderSettings.from_env(env),
             shop=shop,
+            dialogue=DialogueSettings.from_env(env),
+            retention=RetentionSettings.from_env(env),
         )
+
+    @property
+    def rasa_urls(self) -> tuple[str, ...]:
+        """Every Rasa process's URL; a conversation is always answered by the same one (kefu/dialogue)."""
+        return rasa_urls(self.rasa_url, self.dialogue.rasa_processes)
 
     @property
     def public_origin(self) -> str:

@@ -42,8 +42,11 @@ def train(
 ) -> Path:
     """Train (when the inputs changed) and return the model file."""
     data = data or ["data"]
-    # The components Rasa loads from rasa_addons/ (the sentence encoder) shape the model as much as its data.
-    inputs = [PROJECT_ROOT / config, PROJECT_ROOT / "domain.yml", *sorted((PROJECT_ROOT / "rasa_addons").glob("*.py"))]
+    # The components config.yml names from rasa_addons/ (the sentence encoder) shape the model as much as its
+    # data; the other addons (the channel, the tracker store) are loaded by `rasa run`, not baked in.
+    config_text = (PROJECT_ROOT / config).read_text(encoding="utf-8")
+    addons = [p for p in sorted((PROJECT_ROOT / "rasa_addons").glob("*.py")) if f"rasa_addons.{p.stem}." in config_text]
+    inputs = [PROJECT_ROOT / config, PROJECT_ROOT / "domain.yml", *addons]
     for folder in data:
         target = PROJECT_ROOT / folder
         inputs += sorted(target.rglob("*.yml")) if target.is_dir() else [target]

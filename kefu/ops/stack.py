@@ -85,10 +85,6 @@ class Stack:
     scratch_redis: bool = False
     processes: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
 
-    @property
-    def rasa_port(self) -> int:
-        return urlparse(self.settings.rasa_url).port or 5005
-
     def _spawn(self, name: str, command: list[str], env: dict[str, str], nice: int = 0) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_file = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
@@ -130,26 +126,28 @@ class Stack:
         actions = self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
                                           "--port", str(self.settings.actions_port)], env,
                               self.settings.background_nice)
-        rasa = self._spawn("rasa", [
+        env["KEFU_RASA_MAX_EVENTS"] = str(self.settings.dialogue.rasa_max_events)
+        rasa = [self._spawn(f"rasa-{index}" if index else "rasa", [
             str(RASA_BIN), "run", "--enable-api", "--auth-token", self.settings.rasa_token,
-            "-i", "127.0.0.1", "-p", str(self.rasa_port), "--model", str(self.model),
+            "-i", "127.0.0.1", "-p", str(urlparse(url).port), "--model", str(self.model),
             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-        ], rasa_env() | env, self.settings.background_nice)
+        ], rasa_env() | env, self.settings.background_nice) for index, url in enumerate(self.settings.rasa_urls)]
         if not wait_for_port(self.settings.actions_port, 60, actions):
             raise StackError(f"the action server did not start; see {self.log_dir / 'actions.log'}")
-        if not wait_for_port(self.rasa_port, 300, rasa):
-            raise StackError(f"Rasa did not start; see {self.log_dir / 'rasa.log'}")
+        for process, url in zip(rasa, self.settings.rasa_urls, strict=True):
+            if not wait_for_port(urlparse(url).port or 5005, 300, process):
+                raise StackError(f"Rasa did not start; see {self.log_dir / 'rasa.log'}")
 
     async def wait_ready(self, timeout_s: float = 300) -> None:
-        """Rasa opens its port before the model is loaded; wait for /status to name a model."""
+        """Rasa opens its port before the model is loaded; wait for every process's /status to name a model."""
         deadline = time.monotonic() + timeout_s
         async with aiohttp.ClientSession() as session:
-            client = RasaClient(session, self.settings.rasa_url, self.settings.rasa_token)
-            while time.monotonic() < deadline:
-                if await client.is_ready():
-                    return
-                await asyncio.sleep(0.5)
-        raise StackError(f"Rasa did not load its model; see {self.log_dir / 'rasa.log'}")
+            for url in self.settings.rasa_urls:
+                client = RasaClient(session, url, self.settings.rasa_token)
+                while not await client.is_ready():
+                    if time.monotonic() > deadline:
+                        raise StackError(f"Rasa at {url} did not load its model; see {self.log_dir}")
+                    await asyncio.sleep(0.5)
 
     def stop(self) -> None:
         for name, process in reversed(self.processes):
