@@ -34,6 +34,10 @@ def rasa_env() -> dict[str, str]:
     }
 
 
+# Rasa's training data; data/handoff/ is the handoff classifier's (kefu/handoff), not Rasa's.
+RASA_DATA = ("data/nlu", "data/rules.yml")
+
+
 def train(
     name: str = "kefu",
     config: str = "config.yml",
@@ -41,7 +45,7 @@ def train(
     force: bool = False,
 ) -> Path:
     """Train (when the inputs changed) and return the model file."""
-    data = data or ["data"]
+    data = data or list(RASA_DATA)
     # The components config.yml names from rasa_addons/ (the sentence encoder) shape the model as much as its
     # data; the other addons (the channel, the tracker store) are loaded by `rasa run`, not baked in.
     config_text = (PROJECT_ROOT / config).read_text(encoding="utf-8")
