@@ -19,6 +19,12 @@ def _wechat(args: argparse.Namespace) -> int:
     return run()
 
 
+def _webchat(args: argparse.Namespace) -> int:
+    from bench.webchat import run
+
+    return run(["--scale", str(args.scale)])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the bench's name and options; each bench is imported only when chosen (they start whole stacks)."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -28,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     handoff.set_defaults(func=_handoff)
     benches.add_parser("wechat", help="WeChat ack latency (50 senders) and duplicate replies over 1,000 "
                                       "replayed deliveries").set_defaults(func=_wechat)
+    webchat = benches.add_parser("webchat", help="Kefu's web chat beside stock Rasa on the same model: "
+                                                 "throughput, latency, a 500-turn conversation")
+    webchat.add_argument("--scale", type=float, default=1.0, help="shorter (<1) or longer (>1) runs")
+    webchat.set_defaults(func=_webchat)
     args = parser.parse_args(argv)
     configure_logging()
     return int(args.func(args))
