@@ -19,6 +19,11 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import json as json_response
 
+from rasa_addons import action_validation
+
+# Loaded by `rasa run` with the channel: action server answers are checked by a validator built once.
+action_validation.install()
+
 
 class KefuRestInput(RestInput):
     """``POST /webhooks/kefu/webhook`` with ``Authorization: Bearer <KEFU_RASA_TOKEN>``."""
