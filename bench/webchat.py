@@ -298,7 +298,10 @@ def run(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench webchat")
     parser.add_argument("--scale", type=float, default=1.0, help="shorter (<1) or longer (>1) runs")
     args = parser.parse_args(argv)
-    settings = on_free_ports(settings_from_env())
+    from kefu.config.webchat import WebChatSettings
+
+    # Every bench customer comes from 127.0.0.1: the per-address limits would refuse all but the first few.
+    settings = dataclasses.replace(on_free_ports(settings_from_env()), webchat=WebChatSettings.without_limits())
 
     async def play() -> list[tuple[Scenario, dict[str, Any], dict[str, Any]]]:
         async with running_stack(settings, scratch=True):

@@ -1,6 +1,8 @@
 """Bringing the whole stack up for a command: dev secrets, settings, a trained model, the processes."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
@@ -46,7 +48,8 @@ async def seed_demo(redis_url: str) -> dict:
 
 @asynccontextmanager
 async def running_stack(settings: Settings, *, scratch: bool = False) -> AsyncIterator[Stack]:
-    """Redis (when needed), the action server and Rasa with an up-to-date model, ready to answer; the demo
+    """Redis (when needed), the action server and Rasa with an up-to-date model, ready to answer and kept
+    running (a child that dies is started again: kefu/ops/stack.py); the demo
     orders loaded in demo mode only (``settings.demo``), so a configured Redis never gets them by accident.
 
     ``scratch`` starts a Redis server of its own, in memory only, for eval and benches (settings from
@@ -62,6 +65,12 @@ async def running_stack(settings: Settings, *, scratch: bool = False) -> AsyncIt
         if settings.demo:
             summary = await seed_demo(settings.redis_url)
             log.info("demo data loaded: %s", summary)
-        yield stack
+        supervisor = asyncio.create_task(stack.supervise(), name="kefu-stack-supervisor")
+        try:
+            yield stack
+        finally:
+            supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervisor
     finally:
         stack.stop()

@@ -73,9 +73,31 @@ def wait_for_port(port: int, timeout_s: float, process: subprocess.Popen | None 
     return False
 
 
+# A child that dies is started again after a pause that doubles while it keeps dying, up to this long; one
+# that stayed up this long is healthy again (its next death waits the shortest pause).
+RESTART_PAUSES_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
+HEALTHY_AFTER_S = 60.0
+
+
+@dataclass
+class Child:
+    """One process of the stack and how to start it again."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen
+    started_at: float = field(default_factory=time.monotonic)
+    restarts: int = 0
+    deaths_in_a_row: int = 0
+    restart_at: float | None = None
+
+
 @dataclass
 class Stack:
-    """The child processes of one Kefu installation; ``stop`` ends them in reverse order."""
+    """The child processes of one Kefu installation, supervised (``supervise``); ``stop`` ends them in reverse
+    order."""
 
     settings: Settings
     model: Path
@@ -83,17 +105,54 @@ class Stack:
     # An eval or bench gets a Redis server of its own, in memory only (no AOF, no snapshot, a temporary
     # directory), so two runs, or a run and ``make run``, never share a queue.
     scratch_redis: bool = False
-    processes: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+    children: list[Child] = field(default_factory=list)
+
+    @property
+    def processes(self) -> list[tuple[str, subprocess.Popen]]:
+        return [(child.name, child.process) for child in self.children]
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str], nice: int = 0) -> subprocess.Popen:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log_file = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
         if nice:
             command = ["nice", "-n", str(nice), *command]
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-        self.processes.append((name, process))
+        child = Child(name, command, env, self.log_dir / f"{name}.log", self._popen(name, command, env))
+        self.children.append(child)
+        return child.process
+
+    def _popen(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_dir / f"{name}.log", "ab") as log_file:  # the child keeps its own descriptor
+            process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file,
+                                       stderr=subprocess.STDOUT)
         log.info("started %s (pid %s), log in %s", name, process.pid, log_file.name)
         return process
+
+    def restart_dead(self, now: float | None = None) -> list[str]:
+        """Start again every child that exited, each after its back-off pause; returns the names started."""
+        now = time.monotonic() if now is None else now
+        started = []
+        for child in self.children:
+            if child.process.poll() is None:
+                if child.deaths_in_a_row and now - child.started_at > HEALTHY_AFTER_S:
+                    child.deaths_in_a_row = 0
+                continue
+            if child.restart_at is None:
+                pause = RESTART_PAUSES_S[min(child.deaths_in_a_row, len(RESTART_PAUSES_S) - 1)]
+                log.error("%s (pid %s) exited with %s; starting it again in %.1f s (log: %s)", child.name,
+                          child.process.pid, child.process.returncode, pause, child.log_path)
+                child.restart_at = now + pause
+                child.deaths_in_a_row += 1
+            if now >= child.restart_at:
+                child.process = self._popen(child.name, child.command, child.env)
+                child.started_at, child.restart_at = now, None
+                child.restarts += 1
+                started.append(child.name)
+        return started
+
+    async def supervise(self, every_s: float = 0.5) -> None:
+        """Keep every child running until cancelled (``make run``, the fault bench)."""
+        while True:
+            await asyncio.sleep(every_s)
+            self.restart_dead()
 
     def start_redis_if_needed(self) -> None:
         if redis_answers(self.settings.redis_url):
@@ -150,7 +209,8 @@ class Stack:
                     await asyncio.sleep(0.5)
 
     def stop(self) -> None:
-        for name, process in reversed(self.processes):
+        for child in reversed(self.children):
+            process = child.process
             if process.poll() is None:
                 process.terminate()
                 try:
@@ -158,5 +218,5 @@ class Stack:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-            log.info("stopped %s", name)
-        self.processes.clear()
+            log.info("stopped %s", child.name)
+        self.children.clear()
