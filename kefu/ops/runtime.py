@@ -5,13 +5,16 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
 
 from kefu.config.devenv import load_dev_env
+from kefu.config.env import flag
 from kefu.config.settings import Settings
+from kefu.ops.durability import durability_problems
 from kefu.ops.model import train
 from kefu.ops.stack import Stack, StackError, free_port, redis_answers
 
@@ -61,6 +64,8 @@ async def running_stack(settings: Settings, *, scratch: bool = False) -> AsyncIt
         raise StackError(f"{settings.redis_url} is already taken: a scratch run needs a Redis server of its own")
     try:
         stack.start()
+        if not scratch:
+            _refuse_unsafe_redis(settings.redis_url)
         await stack.wait_ready()
         if settings.demo:
             summary = await seed_demo(settings.redis_url)
@@ -74,3 +79,16 @@ async def running_stack(settings: Settings, *, scratch: bool = False) -> AsyncIt
                 await supervisor
     finally:
         stack.stop()
+
+
+def _refuse_unsafe_redis(url: str) -> None:
+    """A Redis that can lose the inbox is refused, unless KEFU_ALLOW_UNSAFE_REDIS=1 (then it is said loudly)."""
+    problems = durability_problems(url)
+    if not problems:
+        return
+    if flag(os.environ, "KEFU_ALLOW_UNSAFE_REDIS", False):
+        for problem in problems:
+            log.error("UNSAFE REDIS (allowed by KEFU_ALLOW_UNSAFE_REDIS): %s", problem)
+        return
+    raise StackError("this Redis can lose customer messages: " + "; ".join(problems)
+                     + " (or set KEFU_ALLOW_UNSAFE_REDIS=1 to run anyway)")
