@@ -19,6 +19,12 @@ def _wechat(args: argparse.Namespace) -> int:
     return run()
 
 
+def _faults(args: argparse.Namespace) -> int:
+    from bench.faults import FAULTS, run
+
+    return run(tuple(args.only or FAULTS))
+
+
 def _webchat(args: argparse.Namespace) -> int:
     from bench.webchat import run
 
@@ -34,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     handoff.set_defaults(func=_handoff)
     benches.add_parser("wechat", help="WeChat ack latency (50 senders) and duplicate replies over 1,000 "
                                       "replayed deliveries").set_defaults(func=_wechat)
+    faults = benches.add_parser("faults", help="kill -9 each process in turn under load: lost, duplicated, "
+                                               "recovery")
+    faults.add_argument("--only", nargs="*", choices=["gateway", "worker", "rasa", "actions", "redis"])
+    faults.set_defaults(func=_faults)
     webchat = benches.add_parser("webchat", help="Kefu's web chat beside stock Rasa on the same model: "
                                                  "throughput, latency, a 500-turn conversation")
     webchat.add_argument("--scale", type=float, default=1.0, help="shorter (<1) or longer (>1) runs")

@@ -50,16 +50,17 @@ async def seed_demo(redis_url: str) -> dict:
 
 
 @asynccontextmanager
-async def running_stack(settings: Settings, *, scratch: bool = False) -> AsyncIterator[Stack]:
+async def running_stack(settings: Settings, *, scratch: bool = False, aof: bool = False) -> AsyncIterator[Stack]:
     """Redis (when needed), the action server and Rasa with an up-to-date model, ready to answer and kept
     running (a child that dies is started again: kefu/ops/stack.py); the demo
     orders loaded in demo mode only (``settings.demo``), so a configured Redis never gets them by accident.
 
     ``scratch`` starts a Redis server of its own, in memory only, for eval and benches (settings from
-    ``on_free_ports``): nothing an interrupted run left behind, or another run, can hold up or be counted.
+    ``on_free_ports``): nothing an interrupted run left behind, or another run, can hold up or be counted;
+    with ``aof`` it keeps an append-only file and survives a kill -9 (the fault bench).
     """
     model = train()
-    stack = Stack(settings, model, scratch_redis=scratch)
+    stack = Stack(settings, model, scratch_redis=scratch, scratch_aof=aof)
     if scratch and redis_answers(settings.redis_url):
         raise StackError(f"{settings.redis_url} is already taken: a scratch run needs a Redis server of its own")
     try:

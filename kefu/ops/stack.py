@@ -105,6 +105,9 @@ class Stack:
     # An eval or bench gets a Redis server of its own, in memory only (no AOF, no snapshot, a temporary
     # directory), so two runs, or a run and ``make run``, never share a queue.
     scratch_redis: bool = False
+    # A scratch Redis that keeps an append-only file in its temporary directory, so it comes back with its data
+    # after a kill -9 (the fault bench).
+    scratch_aof: bool = False
     children: list[Child] = field(default_factory=list)
 
     @property
@@ -165,7 +168,8 @@ class Stack:
             raise StackError("redis-server is not installed (apt-get install redis-server), or set REDIS_URL")
         port = parsed.port or 6379
         if self.scratch_redis:
-            persistence = ["--dir", tempfile.mkdtemp(prefix="kefu-scratch-redis-"), "--appendonly", "no", "--save", ""]
+            persistence = ["--dir", tempfile.mkdtemp(prefix="kefu-scratch-redis-"),
+                           "--appendonly", "yes" if self.scratch_aof else "no", "--save", ""]
         else:
             data_dir = STATE_DIR / "redis"
             data_dir.mkdir(parents=True, exist_ok=True)

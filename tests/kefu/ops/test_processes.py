@@ -5,6 +5,7 @@ import asyncio
 import dataclasses
 import os
 import signal
+import socket
 
 import pytest
 import redis.asyncio as aioredis
@@ -33,8 +34,8 @@ async def test_gateways_share_the_port_and_a_worker_answers_and_is_restarted(
                 assert "¥99" in await customer.ask("运费怎么算")
         # The answers came from the worker: it holds the shard leases, this process (a gateway) none.
         owners = await _lease_owners(redis_client)
-        assert owners and all(not owner.endswith(f"-{os.getpid()}") for owner in owners)
-        assert all(owner.endswith(f"-{workers.pids[0]}") for owner in owners)
+        assert owners and all(f"-{os.getpid()}-" not in owner for owner in owners)
+        assert all(owner.startswith(f"{socket.gethostname()}-{workers.pids[0]}-") for owner in owners)
         assert gateways.restarts == 0 and len(gateways.pids) == 1
 
         dead = workers.pids[0]
@@ -44,6 +45,8 @@ async def test_gateways_share_the_port_and_a_worker_answers_and_is_restarted(
                 break
             await asyncio.sleep(0.2)
         assert workers.restarts == 1 and workers.pids[0] != dead
-        # The new worker takes the shards over (the dead one's leases expire) and answers.
+        # The dead worker's leases were released at once, not left to expire: the new one takes its shards.
+        assert not any(owner.startswith(f"{socket.gethostname()}-{dead}-")
+                       for owner in await _lease_owners(redis_client))
         async with chat(base, customer_id="c1002", secret=settings.identity_secret) as customer:
             assert "99" in await customer.ask("how much is shipping", timeout=90)
