@@ -49,7 +49,8 @@ async def refund(turn: Turn, order: Order | None) -> None:
 
 
 async def _request_refund(turn: Turn, order: Order, outcome: str, reply_by: Any) -> None:
-    request = await turn.services.backend.request_refund(order.id, turn.request_text[:500])
+    request = await turn.services.backend.request_refund(order.id, turn.request_text[:500],
+                                                         idempotency_key=turn.operation_key("refund", order.id))
     if outcome == "review":
         # A promised call-back is a tracked commitment (field note 9): it gets a ticket with the due time.
         ticket = await turn.services.tickets.create(
@@ -91,7 +92,8 @@ async def _return(turn: Turn, awaiting: dict[str, Any], pickup: bool) -> None:
         turn.say("order.not_found", id=awaiting.get("order_id", ""))
         return
     kind = "exchange" if awaiting.get("kind") == "exchange" else "return"
-    request = await turn.services.backend.request_return(order.id, kind, pickup)
+    request = await turn.services.backend.request_return(order.id, kind, pickup,
+                                                         idempotency_key=turn.operation_key("return", order.id))
     turn.say("return.pickup_booked" if pickup else "return.self_ship", id=order.id, request=request.id,
              kind=turn.tr(f"return.kind.{kind}"), address=turn.services.settings.shop.return_address)
 
@@ -146,7 +148,8 @@ async def _continue_invoice(turn: Turn, order: Order, found: dict[str, Any]) -> 
                                "title": title, "tax_id": tax_id})
             turn.say("invoice.ask_tax_id" if title else "invoice.ask_title", id=order.id, title=title or "")
             return
-    request = await turn.services.backend.request_invoice(order.id, title, tax_id)
+    request = await turn.services.backend.request_invoice(order.id, title, tax_id,
+                                                          idempotency_key=turn.operation_key("invoice", order.id))
     turn.set_awaiting(None)
     turn.say("invoice.done", id=order.id, title=title, tax_id=tax_id or "-", request=request.id)
 

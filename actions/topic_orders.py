@@ -139,7 +139,7 @@ async def cancel_confirmed(turn: Turn, awaiting: dict[str, Any]) -> None:
         _refusal(turn, order, "cancel", decision.reason)
         return
     was_paid = order.status == "paid"
-    await turn.services.backend.cancel(order.id)
+    await turn.services.backend.cancel(order.id, idempotency_key=turn.operation_key("cancel", order.id))
     turn.say("cancel.done_paid" if was_paid else "cancel.done_unpaid", id=order.id, total=turn.money(order.total))
 
 
@@ -182,5 +182,6 @@ async def address_confirmed(turn: Turn, awaiting: dict[str, Any]) -> None:
     if not decision.allowed:
         _refusal(turn, order, "address", decision.reason)
         return
-    updated = await turn.services.backend.change_address(order.id, str(awaiting["address"]))
+    updated = await turn.services.backend.change_address(
+        order.id, str(awaiting["address"]), idempotency_key=turn.operation_key("address", order.id))
     turn.say("address.done", id=updated.id, address=updated.address)

@@ -1,6 +1,7 @@
 """One user turn as the actions see it: what was said, by whom, in which language, and what to answer."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,6 +13,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.identity import Identity
 from actions.runtime import Services
 from kefu.core.i18n import DEFAULT_LANG, detect_language, has, t
+
+
+def _idempotency_key(metadata: Any) -> str | None:
+    key = metadata.get("idempotency_key") if isinstance(metadata, dict) else None
+    return str(key) if key else None
 
 
 @dataclass
@@ -36,6 +42,8 @@ class Turn:
     resumed: dict[str, Any] | None = None
     replies: list[Reply] = field(default_factory=list)
     slot_changes: dict[str, Any] = field(default_factory=dict)
+    # The customer message's idempotency key (kefu/core/inbox.py), sent by the pipeline with every turn.
+    idempotency_key: str | None = None
 
     @classmethod
     def from_tracker(cls, tracker: Tracker, services: Services) -> Turn:
@@ -59,6 +67,7 @@ class Turn:
                                             slots.get("verified_orders")),
             slots=slots,
             services=services,
+            idempotency_key=_idempotency_key(message.get("metadata")),
         )
         if lang != remembered:
             turn.set_slot("lang", lang)
@@ -92,6 +101,13 @@ class Turn:
     @property
     def now(self) -> datetime:
         return self.services.clock()
+
+    def operation_key(self, operation: str, order_id: str) -> str | None:
+        """The idempotency key of one order operation this turn asks for: the same message (replayed, or its
+        action run again) asks with the same key, so the backend does it once (kefu/orders/base.py)."""
+        if not self.idempotency_key:
+            return None
+        return hashlib.sha256(f"{self.idempotency_key}\x1f{operation}\x1f{order_id}".encode()).hexdigest()[:32]
 
     # --- writing ---------------------------------------------------------------------------------------
 

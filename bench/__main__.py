@@ -25,6 +25,12 @@ def _faults(args: argparse.Namespace) -> int:
     return run(tuple(args.only or FAULTS))
 
 
+def _fuzz(args: argparse.Namespace) -> int:
+    from bench.fuzz import run
+
+    return run(args.seed)
+
+
 def _webchat(args: argparse.Namespace) -> int:
     from bench.webchat import run
 
@@ -44,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
                                                "recovery")
     faults.add_argument("--only", nargs="*", choices=["gateway", "worker", "rasa", "actions", "redis"])
     faults.set_defaults(func=_faults)
+    fuzz = benches.add_parser("fuzz", help="10,000 malformed and forged inputs on every channel and console "
+                                           "route: no 5xx, nothing lost")
+    fuzz.add_argument("--seed", type=int, default=1)
+    fuzz.set_defaults(func=_fuzz)
     webchat = benches.add_parser("webchat", help="Kefu's web chat beside stock Rasa on the same model: "
                                                  "throughput, latency, a 500-turn conversation")
     webchat.add_argument("--scale", type=float, default=1.0, help="shorter (<1) or longer (>1) runs")

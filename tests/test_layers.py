@@ -20,7 +20,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("kefu.handoff",),                  # 3 human handoff: when, takeover state, teams, console events
     ("kefu.channels",),                 # 4 web chat, WeChat, Telegram (linking merges handoffs: above handoff)
     ("kefu.pipeline",),                 # 5 inbox -> Rasa -> replies
-    ("kefu.console", "kefu.web"),       # 6 the agents' console; the shop page and widget
+    ("kefu.console", "kefu.web", "kefu.commitments"),  # 6 the agents' console; the shop page and widget;
+                                                       #   proactive updates and CSAT
     ("kefu.app",),                      # 7 gateway and worker processes
     ("kefu.ops",),                      # 8 stack, processes, model training
     ("kefu.eval",),                     # 9 evaluation and measurement

@@ -6,18 +6,19 @@ sends what agents write (the services' senders). It runs the pipeline itself onl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from kefu.app import appkeys
 from kefu.app.health import healthz
+from kefu.app.metrics import metrics_handler
 from kefu.app.services import Services
 from kefu.channels import factory
 from kefu.config.settings import Settings
 from kefu.console import state as console_state
 from kefu.console.routes import setup_console
+from kefu.core.tasks import cancel_and_wait
 from kefu.web.pages import web_routes
 
 
@@ -42,6 +43,11 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_routes(web_routes(app[appkeys.SERVICES].settings))
     for receiver in app[appkeys.RECEIVERS].values():
         app.router.add_routes(receiver.routes())
+    # The shop's signed order events (kefu/commitments/webhook.py): proactive updates to its customers.
+    app.router.add_routes(app[appkeys.SERVICES].commitments.routes())
+    services = app[appkeys.SERVICES]  # Prometheus (kefu/app/metrics.py): token, or loopback only
+    app.router.add_get("/metrics", metrics_handler(services.redis, services.settings.shards,
+                                                   services.settings.service_levels))
 
 
 async def _services(app: web.Application) -> AsyncIterator[None]:
@@ -65,6 +71,4 @@ async def _pipeline(app: web.Application) -> AsyncIterator[None]:
     app[appkeys.PIPELINE] = pipeline
     task = asyncio.create_task(pipeline.run(), name="kefu-pipeline")
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await cancel_and_wait(task)  # a shard can lose one cancel inside redis-py (kefu/core/tasks.py)

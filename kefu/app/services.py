@@ -14,14 +14,17 @@ from dataclasses import dataclass, field
 import aiohttp
 import redis.asyncio as aioredis
 
+from kefu.app import insights
 from kefu.channels import factory
 from kefu.channels.base import ChannelSender
 from kefu.channels.intake import Intake
 from kefu.channels.linking import Customers
+from kefu.commitments.wiring import Commitments
 from kefu.config.settings import Settings
 from kefu.core.conversations import ConversationStore
 from kefu.core.delivery import Delivery
 from kefu.core.inbox import Inbox
+from kefu.core.tasks import cancel_and_wait
 from kefu.dialogue.rasa_pool import RasaPool
 from kefu.handoff.followups import watch as watch_followups
 from kefu.handoff.manager import HandoffManager
@@ -47,13 +50,20 @@ class Services:
     # Pipeline extensions registered by the features above the pipeline (kefu/pipeline/pipeline.py explains).
     interceptors: list[Interceptor] = field(default_factory=list)
     observers: list[TurnObserver] = field(default_factory=list)
+    # Proactive updates and CSAT (kefu/commitments), built with the stores: the webhook's routes exist before the
+    # event loop runs; its pipeline and handoff hooks are registered by running().
+    commitments: Commitments = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.commitments = Commitments(self.settings, self.redis, self.conversations, self.delivery, self.customers,
+                                       self.orders)
 
     @classmethod
     def build(cls, settings: Settings, senders: dict[str, ChannelSender] | None = None) -> Services:
         """``senders`` replaces the configured channels' (the eval collects replies instead of sending them)."""
         redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=10)
-        conversations = ConversationStore(redis)
-        inbox = Inbox(redis, settings.shards)
+        conversations = ConversationStore(redis, settings.retention)
+        inbox = Inbox(redis, settings.shards, settings.retention.seen_ttl_s)
         # Linking a channel user to a customer checks an order: the same backend the actions use.
         orders = create_backend(settings.orders, redis)
         customers = Customers(redis, orders)
@@ -67,8 +77,10 @@ class Services:
 
     def pipeline(self, on_processed: ProcessedHook | None = None) -> Pipeline:
         """The pipeline on these services (only once ``running``): the worker's, or a gateway's without workers."""
-        return Pipeline(self.redis, self.rasa, self.delivery, self.settings.shards, on_processed=on_processed,
-                        handoff=self.handoff, interceptors=self.interceptors, observers=self.observers)
+        return Pipeline(self.redis, self.rasa, self.delivery, self.settings.shards,
+                        on_processed=insights.counted(on_processed),
+                        handoff=self.handoff, interceptors=self.interceptors, observers=self.observers,
+                        retention=self.settings.retention)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Services]:
@@ -81,14 +93,21 @@ class Services:
                                       http=self.http)
         for sender in self.senders.values():
             await sender.start()
-        watcher = asyncio.create_task(watch_followups(self.handoff.followups, self.handoff.store.publish),
+        self.commitments.attach(self.handoff)
+        # QA sampling, the dashboard's records and /metrics' counters (kefu/app/insights.py).
+        reporter = insights.register(self)
+        self.interceptors.extend(i for i in self.commitments.interceptors if i not in self.interceptors)
+        self.observers.extend(o for o in self.commitments.observers if o not in self.observers)
+        # A missed follow-up alerts the agents and is owned up to the customer (kefu/commitments/late.py).
+        watcher = asyncio.create_task(watch_followups(self.handoff.followups,
+                                                      self.commitments.announcing(self.handoff.store.publish)),
                                       name="kefu-followups")
+        snoozes = asyncio.create_task(self.handoff.watch_snoozed(), name="kefu-snoozed")  # wakes are claimed in Redis
         try:
             yield self
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            for task in (watcher, snoozes, reporter):
+                await cancel_and_wait(task)  # redis-py can lose a single cancel (kefu/core/tasks.py)
             for sender in reversed(self.senders.values()):
                 await sender.stop()
             await self.orders.close()

@@ -8,12 +8,12 @@ more, e.g. on another machine.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from kefu.app import eventloop
 from kefu.app.services import Services
 from kefu.config.settings import Settings
+from kefu.core.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +24,13 @@ async def work(settings: Settings) -> None:
         task = asyncio.create_task(services.pipeline().run(), name="kefu-pipeline")
         eventloop.freeze_startup_objects()
         log.info("pipeline worker up")
+        stopped = asyncio.create_task(eventloop.until_stopped(), name="kefu-until-stopped")
         try:
-            await eventloop.until_stopped()
+            await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if task.done():  # the pipeline keeps every shard going (kefu/pipeline/boundary.py): this is a bug
+                log.critical("the pipeline stopped on its own; exiting so the supervisor starts the worker again")
+                task.result()  # raises what stopped it
+                raise RuntimeError("the pipeline stopped on its own")
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            stopped.cancel()
+            await cancel_and_wait(task)  # a shard can lose one cancel inside redis-py (kefu/core/tasks.py)

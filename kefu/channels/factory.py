@@ -45,7 +45,8 @@ def receivers(
     config = settings.channels
     origins = {settings.public_origin, f"http://localhost:{settings.port}", *settings.allowed_origins}
     built: list[ChannelReceiver] = [WebChatReceiver(redis, intake, delivery, settings.identity_secret, origins,
-                                                    identity_max_age_s=settings.identity_max_age_s)]
+                                                    identity_max_age_s=settings.identity_max_age_s,
+                                                    limits=settings.webchat)]
     if config.wechat_enabled:
         from kefu.channels.wechat.receiver import WeChatReceiver
         from kefu.channels.wechat.verify import WeChatVerifier

@@ -1,4 +1,5 @@
-"""``python -m kefu``: Kefu's command line (run, worker, setup, train, seed-demo, eval, users, telegram).
+"""``python -m kefu``: Kefu's command line (run, worker, setup, train, seed-demo, demo-event, eval, users,
+telegram).
 
 Benchmarks are ``python -m bench`` (bench/__main__.py): kefu does not import them."""
 from __future__ import annotations
@@ -64,6 +65,12 @@ def _seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_event(args: argparse.Namespace) -> int:
+    from kefu.cli.demo_event import emit
+
+    return emit(args.order, args.type)
+
+
 def _eval(args: argparse.Namespace) -> int:
     from kefu.eval.evaluate import Evaluator, read_cases, report, score
     from kefu.ops.runtime import on_free_ports, running_stack, settings_from_env
@@ -111,6 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     train.set_defaults(func=_train)
     commands.add_parser("seed-demo", help="(re)load the demo orders into Redis (demo mode only: "
                                                         "KEFU_DEMO)").set_defaults(func=_seed_demo)
+    demo = commands.add_parser("demo-event", help="move a demo order on and send its customer the update (demo "
+                                                  "mode only)")
+    demo.add_argument("order", help="a demo order id, e.g. DD20261104002")
+    from kefu.orders.demo import DEMO_EVENT_TYPES
+
+    demo.add_argument("type", choices=DEMO_EVENT_TYPES)
+    demo.set_defaults(func=_demo_event)
     evaluate = commands.add_parser("eval", help="play labelled cases through the pipeline")
     evaluate.add_argument("--cases", required=True, help="JSONL, one case per line")
     evaluate.add_argument("--out", help="write predictions here instead of stdout")

@@ -1,4 +1,5 @@
-"""Handoff configuration (working hours, urgent guidance, webhook, wait estimate), read once and validated."""
+"""Handoff configuration (working hours, urgent guidance, helpdesk webhook, safety on-call contact, wait estimate),
+read once and validated."""
 from __future__ import annotations
 
 import re
@@ -35,6 +36,10 @@ class HandoffSettings:
     # An outside helpdesk: every context packet is POSTed here as JSON when set.
     webhook_url: str = ""
     webhook_token: str = ""
+    # The on-call contact paged (an HTTP POST) when a safety report arrives outside working hours or while no
+    # safety agent is online: a pager service, a phone gateway or a chat bot the shop runs.
+    oncall_url: str = ""
+    oncall_token: str = ""
     # The console's session cookie is Secure unless this is False (plain-http development on 127.0.0.1).
     secure_cookie: bool = True
 
@@ -87,4 +92,17 @@ class HandoffSettings:
             safety_guidance_zh=get("KEFU_SAFETY_GUIDANCE_ZH"), safety_guidance_en=get("KEFU_SAFETY_GUIDANCE_EN"),
             webhook_url=get("KEFU_HANDOFF_WEBHOOK_URL"), webhook_token=get("KEFU_HANDOFF_WEBHOOK_TOKEN"),
             secure_cookie=get("KEFU_CONSOLE_SECURE_COOKIE", "1") not in {"0", "false", "no"},
+            oncall_url=_http_url(get("KEFU_ONCALL_WEBHOOK_URL"), "KEFU_ONCALL_WEBHOOK_URL"),
+            oncall_token=get("KEFU_ONCALL_WEBHOOK_TOKEN"),
         )
+
+    @property
+    def pager(self) -> bool:
+        """Whether a safety report can page anyone (the helpdesk webhook or the on-call contact)."""
+        return bool(self.webhook_url or self.oncall_url)
+
+
+def _http_url(value: str, name: str) -> str:
+    if value and not value.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must be an http(s) URL, got {value!r}")
+    return value

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kefu.config.channels import ChannelSettings
+from kefu.config.commitments import CommitmentSettings
 from kefu.config.demo import demo_mode
 from kefu.config.dialogue import DialogueSettings, rasa_urls
 from kefu.config.env import integer, positive_integer, required, text
@@ -14,7 +15,9 @@ from kefu.config.handoff import HandoffSettings
 from kefu.config.orders import OrderSettings
 from kefu.config.redis_url import redis_url
 from kefu.config.retention import RetentionSettings
+from kefu.config.service_levels import ServiceLevels
 from kefu.config.shop import ShopSettings
+from kefu.config.webchat import WebChatSettings
 
 # How long a shop's signature of its customer is accepted (kefu/core/identity.py): a day covers a shopping
 # session on an open page; the shop signs afresh on every page it renders.
@@ -56,10 +59,16 @@ class Settings:
     # The same order backend and shop facts the action server reads (actions/runtime.py), read here once.
     orders: OrderSettings = field(default_factory=OrderSettings)
     shop: ShopSettings = field(default_factory=ShopSettings)
+    # Proactive order updates and the satisfaction survey (kefu/config/commitments.py).
+    commitments: CommitmentSettings = field(default_factory=CommitmentSettings)
     # Rasa's processes and each conversation's bounded tracker (kefu/config/dialogue.py).
     dialogue: DialogueSettings = field(default_factory=DialogueSettings)
     # How long per-message bookkeeping stays in Redis, and how much of it (kefu/config/retention.py).
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    # Web chat's socket and message limits, and trusted reverse proxies (kefu/config/webchat.py).
+    webchat: WebChatSettings = field(default_factory=WebChatSettings)
+    # First-response targets, the QA sample's share and the /metrics token (kefu/config/service_levels.py).
+    service_levels: ServiceLevels = field(default_factory=ServiceLevels)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -86,8 +95,11 @@ class Settings:
             channels=ChannelSettings.from_env(env),
             orders=OrderSettings.from_env(env),
             shop=shop,
+            commitments=CommitmentSettings.from_env(env),
             dialogue=DialogueSettings.from_env(env),
             retention=RetentionSettings.from_env(env),
+            webchat=WebChatSettings.from_env(env),
+            service_levels=ServiceLevels.from_env(env),
         )
 
     @property

@@ -14,6 +14,7 @@ from aiohttp import web
 from kefu.console.errors import json_error
 from kefu.console.sessions import COOKIE, CSRF_HEADER, SESSION_TTL_S, Session
 from kefu.console.state import SESSION, SESSIONS, SETTINGS, USERS
+from kefu.core.untrusted import parse_json
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not origin_ok(request, required=True):
         raise web.HTTPForbidden(text="origin not allowed")
     try:
-        body = await request.json()
+        body = parse_json(await request.read())
         name, password = str(body["username"]).strip().lower(), str(body["password"])
     except (ValueError, KeyError, TypeError):
         raise json_error(web.HTTPBadRequest, "bad_request") from None

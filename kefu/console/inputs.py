@@ -1,11 +1,14 @@
 """Reading the console API's JSON bodies: a bad field is a 400 naming it, before any handoff is touched."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from kefu.console.errors import json_error
+from kefu.core.untrusted import parse_json
 
 MAX_TEXT = 4000
 
@@ -13,7 +16,7 @@ MAX_TEXT = 4000
 async def body(request: web.Request) -> dict[str, Any]:
     """The JSON object posted (an empty body is bad JSON)."""
     try:
-        parsed = await request.json()
+        parsed = parse_json(await request.read())
     except ValueError:
         raise json_error(web.HTTPBadRequest, "bad_json") from None
     if not isinstance(parsed, dict):
@@ -28,8 +31,16 @@ def text(posted: dict[str, Any], field: str = "text") -> str:
     return value.strip()
 
 
-def due_at(posted: dict[str, Any]) -> float:
-    due = posted.get("due_at")
+def due_at(posted: dict[str, Any], tz: ZoneInfo | None = None, field: str = "due_at") -> float:
+    """Epoch seconds from ``<field>`` or, with ``tz``, a wall-clock time in the shop's time zone from
+    ``<field-without-_at>_local`` ("2026-12-02T12:00", as a ``datetime-local`` input sends it)."""
+    local = posted.get(field.removesuffix("_at") + "_local")
+    if tz is not None and local is not None:
+        try:
+            return datetime.fromisoformat(str(local)).replace(tzinfo=tz).timestamp()
+        except ValueError:
+            raise json_error(web.HTTPBadRequest, f"{field.removesuffix('_at')}_local: YYYY-MM-DDTHH:MM") from None
+    due = posted.get(field)
     if isinstance(due, bool) or not isinstance(due, int | float) or not 0 < due < 2**34:
-        raise json_error(web.HTTPBadRequest, "due_at: epoch seconds")
+        raise json_error(web.HTTPBadRequest, f"{field}: epoch seconds")
     return float(due)

@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from kefu.config.settings import Settings
-from kefu.console import api, auth, pages
+from kefu.console import admin, api, auth, dashboard, inbox, pages, qa
 from kefu.console.auth import signed_in
 from kefu.console.live import socket
 from kefu.console.sessions import SessionStore
@@ -31,9 +31,17 @@ def setup_console(app: web.Application, settings: Settings, redis: aioredis.Redi
         web.get("/console/static/{name}", pages.static),
         web.get("/console/api/me", signed_in(api.me)),
         web.get("/console/api/queue", signed_in(api.queue)),
+        web.get("/console/api/inbox", signed_in(inbox.inbox)),
+        web.get("/console/api/i18n", signed_in(admin.dictionary)),
+        web.post("/console/api/prefs", signed_in(admin.prefs)),
+        web.get("/console/api/teams", signed_in(admin.teams)),
+        web.post("/console/api/teams", signed_in(admin.create_team)),
+        web.post("/console/api/agents/{name}/teams", signed_in(admin.memberships)),
         web.get("/console/api/directory", signed_in(api.directory)),
         web.get("/console/api/tickets/{ticket}", signed_in(api.ticket)),
         web.post("/console/api/presence", signed_in(api.presence)),
         web.post("/console/api/tickets/{ticket}/{action}", signed_in(act)),
         web.get("/console/ws", socket),
     ])
+    # The supervisor dashboard and quality review (kefu/console/dashboard.py, qa.py).
+    app.router.add_routes(dashboard.routes() + qa.routes())

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from kefu.console.users import User
-from kefu.handoff.teams import DEFAULT_TEAM
+from kefu.console.users import User, user_from_hash, user_key
 
 COOKIE = "kefu_console"
 CSRF_HEADER = "X-CSRF-Token"
@@ -49,10 +48,13 @@ class SessionStore:
         raw = await self.redis.hgetall(session_key(token))
         if not raw:
             return None
+        # The account as it is now: a supervisor's change of teams or role applies at once, a removed account
+        # loses its sessions.
+        account = await self.redis.hgetall(user_key(raw["name"]))
+        if not account:
+            return None
         await self.redis.expire(session_key(token), SESSION_TTL_S)
-        user = User(name=raw["name"], role=raw["role"], display_name=raw["display_name"],
-                    team=raw.get("team") or DEFAULT_TEAM)
-        return Session(token=token, user=user, csrf=raw["csrf"])
+        return Session(token=token, user=user_from_hash(raw["name"], account), csrf=raw["csrf"])
 
     async def drop(self, token: str) -> None:
         await self.redis.delete(session_key(token))

@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from kefu.core import keys
-from kefu.handoff.teams import DEFAULT_TEAM, SAFETY_TEAM, TEAM_NAME
+from kefu.core.i18n import LANGUAGES
+from kefu.handoff.teams import DEFAULT_TEAM, SAFETY_TEAM, TEAM_NAME, team_list
 
 ROLES = ("agent", "supervisor")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
@@ -46,11 +47,25 @@ class User:
     name: str
     role: str
     display_name: str
-    team: str = DEFAULT_TEAM
+    team: str = DEFAULT_TEAM  # the account's teams, comma-separated ("general,safety"): see ``teams``
+    locale: str = ""  # the console language the agent chose ("" until they choose: the browser's)
 
     @property
     def supervisor(self) -> bool:
         return self.role == "supervisor"
+
+    @property
+    def teams(self) -> tuple[str, ...]:
+        return team_list(self.team)
+
+
+def checked_teams(teams: str | list[str] | tuple[str, ...]) -> str:
+    """The stored form of a list of team names; UserError naming a bad one."""
+    names = team_list(teams)
+    for name in names:
+        if not TEAM_NAME.match(name):
+            raise UserError("team: 2-32 characters, lower-case letters, digits, _ -")
+    return ",".join(names)
 
 
 class UserStore:
@@ -67,8 +82,7 @@ class UserStore:
             raise UserError(f"role must be one of {ROLES}")
         if len(password) < MIN_PASSWORD:
             raise UserError(f"password must have at least {MIN_PASSWORD} characters")
-        if not TEAM_NAME.match(team):
-            raise UserError("team: 2-32 characters, lower-case letters, digits, _ -")
+        team = checked_teams(team)
         user = User(name=name, role=role, display_name=display_name or name, team=team)
         await self.redis.hset(user_key(name), mapping={
             "role": role, "display_name": user.display_name, "hash": await _hash(password), "team": team,
@@ -79,7 +93,7 @@ class UserStore:
         raw = await self.redis.hgetall(user_key(name)) if USERNAME.match(name or "") else {}
         if not raw:
             return None
-        return _user(name, raw)
+        return user_from_hash(name, raw)
 
     async def everyone(self) -> list[User]:
         """Every account, by name (for the console's transfer list)."""
@@ -87,8 +101,29 @@ class UserStore:
         return [user for user in [await self.get(name) for name in sorted(names)] if user is not None]
 
     async def teams(self) -> list[str]:
-        """The teams handoffs can be transferred to: the built-in ones and every account's."""
-        return sorted({DEFAULT_TEAM, SAFETY_TEAM} | {user.team for user in await self.everyone()})
+        """The teams handoffs can be transferred to: the built-in ones, those a supervisor created, every account's."""
+        created = await self.redis.smembers(keys.CONSOLE_TEAMS)
+        members = {team for user in await self.everyone() for team in user.teams}
+        return sorted({DEFAULT_TEAM, SAFETY_TEAM} | set(created) | members)
+
+    async def create_team(self, team: str) -> None:
+        checked_teams(team)
+        await self.redis.sadd(keys.CONSOLE_TEAMS, team)
+
+    async def set_teams(self, name: str, teams: list[str] | tuple[str, ...]) -> User:
+        """Replace an account's memberships (a supervisor's console does this); at least one team."""
+        user = await self.get(name)
+        if user is None:
+            raise UserError(f"no account {name!r}")
+        stored = checked_teams(teams)
+        await self.redis.hset(user_key(name), "team", stored)
+        return replace(user, team=stored)
+
+    async def set_locale(self, name: str, locale: str) -> None:
+        """Remember the console language the agent chose (every device they sign in on uses it)."""
+        if locale not in LANGUAGES:
+            raise UserError(f"locale must be one of {LANGUAGES}")
+        await self.redis.hset(user_key(name), "locale", locale)
 
     async def authenticate(self, name: str, password: str) -> User | None:
         """The account if the password is right; an unknown name verifies a dummy hash, so it takes as long."""
@@ -97,7 +132,7 @@ class UserStore:
             return None
         if _hasher.check_needs_rehash(raw["hash"]):
             await self.redis.hset(user_key(name), "hash", await _hash(password))
-        return _user(name, raw)
+        return user_from_hash(name, raw)
 
 
 # KEYS[1] the account's failure counter, KEYS[2] the address's; ARGV: account limit, address limit, window (s).
@@ -172,6 +207,7 @@ async def _verify(hash: str, password: str) -> bool:
         return False
 
 
-def _user(name: str, raw: dict[str, str]) -> User:
+def user_from_hash(name: str, raw: dict[str, str]) -> User:
+    """An account from its Redis hash (a session reads it afresh on every request: role and teams apply at once)."""
     return User(name=name, role=raw["role"], display_name=raw.get("display_name") or name,
-                team=raw.get("team") or DEFAULT_TEAM)
+                team=raw.get("team") or DEFAULT_TEAM, locale=raw.get("locale") or "")

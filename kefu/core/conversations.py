@@ -9,6 +9,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from kefu.config.retention import RetentionSettings
 from kefu.core import keys
 from kefu.core.messages import InboundMessage, OutboundMessage
 
@@ -100,9 +101,28 @@ end
 return moved
 """
 
-
-
-
+# One turn's understanding, kept with a TTL (refreshed by every turn) and bounded: past ``max`` entries, only the
+# turns still among the transcript's last ``max`` entries (what a reader is shown) keep theirs.
+# KEYS: 1 understanding hash, 2 transcript. ARGV: 1 message id, 2 JSON, 3 TTL seconds, 4 max entries.
+_UNDERSTOOD = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+local max = tonumber(ARGV[4])
+if redis.call('HLEN', KEYS[1]) <= max then return 0 end
+local keep = {[ARGV[1]] = true}
+for _, raw in ipairs(redis.call('LRANGE', KEYS[2], -max, -1)) do
+  local ok, entry = pcall(cjson.decode, raw)
+  if ok and type(entry) == 'table' and entry['id'] ~= nil then keep[tostring(entry['id'])] = true end
+end
+local dropped = 0
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if not keep[field] then
+    redis.call('HDEL', KEYS[1], field)
+    dropped = dropped + 1
+  end
+end
+return dropped
+"""
 
 
 def customer_entry(message: InboundMessage) -> dict[str, Any]:
@@ -139,10 +159,12 @@ class ConversationStore:
     reply still in flight for the old id joins the merged one.
     """
 
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: aioredis.Redis, retention: RetentionSettings | None = None) -> None:
         self.redis = redis
+        self.retention = retention or RetentionSettings()
         self._append = redis.register_script(_APPEND)
         self._merge = redis.register_script(_MERGE)
+        self._understood = redis.register_script(_UNDERSTOOD)
 
     async def live_id(self, conversation_id: str) -> str:
         """The conversation whose history this id's history is part of now: itself unless it was merged."""
@@ -198,9 +220,12 @@ class ConversationStore:
         await self.redis.hset(keys.undelivered(await self.live_id(conversation_id)), message_id, reason)
 
     async def set_understanding(self, conversation_id: str, message_id: str, understanding: Understanding) -> None:
-        await self.redis.hset(
-            keys.understanding(await self.live_id(conversation_id)), message_id,
-            json.dumps(understanding.to_dict(), ensure_ascii=False),
+        """Kept for agents beside the transcript, within the retention's TTL and bound (kefu/config/retention.py)."""
+        live = await self.live_id(conversation_id)
+        await self._understood(
+            keys=[keys.understanding(live), keys.transcript(live)],
+            args=[message_id, json.dumps(understanding.to_dict(), ensure_ascii=False),
+                  self.retention.understanding_ttl_s, self.retention.understanding_max_turns],
         )
 
     async def set_language(self, conversation_id: str, lang: str) -> None:
@@ -216,15 +241,18 @@ class ConversationStore:
         For a merged conversation, the transcript of the conversation it was merged into.
         """
         conversation_id = await self.live_id(conversation_id)
-        raw_entries = await self.redis.lrange(keys.transcript(conversation_id), -limit, -1)
-        understood = await self.redis.hgetall(keys.understanding(conversation_id))
-        undelivered = await self.redis.hgetall(keys.undelivered(conversation_id))
-        entries = []
-        for raw in raw_entries:
-            entry = json.loads(raw)
-            if entry["role"] == "customer" and entry["id"] in understood:
-                entry["understanding"] = json.loads(understood[entry["id"]])
-            if entry["id"] in undelivered:
-                entry["undelivered"] = undelivered[entry["id"]]
-            entries.append(entry)
+        entries = [json.loads(raw) for raw in await self.redis.lrange(keys.transcript(conversation_id), -limit, -1)]
+        if not entries:
+            return entries
+        # Only the fetched entries' understanding: a turn reads the last few, however long the conversation.
+        ids = [entry["id"] for entry in entries]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(keys.understanding(conversation_id), ids)
+            pipe.hmget(keys.undelivered(conversation_id), ids)
+            understood, undelivered = await pipe.execute()
+        for entry, understanding, reason in zip(entries, understood, undelivered, strict=True):
+            if entry["role"] == "customer" and understanding is not None:
+                entry["understanding"] = json.loads(understanding)
+            if reason is not None:
+                entry["undelivered"] = reason
         return entries

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Mapping
 from typing import Protocol
 
+from kefu.core import metrics
 from kefu.core.conversations import ConversationStore
 from kefu.core.messages import OutboundMessage
 
@@ -38,6 +39,7 @@ class Delivery:
             log.error("no channel %r to deliver to; message kept in the transcript", channel)
             return
         await sender.send(message.conversation_id, message)
+        metrics.sent(channel, message.role)
 
     async def keep(self, channel: str, message: OutboundMessage) -> None:
         """The transcript half alone: for an answer the channel returns itself (WeChat's passive reply)."""

@@ -6,6 +6,7 @@ one round trip (a script): it sits on every channel's acknowledgement path.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import zlib
 from dataclasses import dataclass
@@ -51,12 +52,20 @@ def shard_of(conversation_id: str, shards: int) -> int:
     return zlib.crc32(conversation_id.encode()) % shards
 
 
+def idempotency_key(message: InboundMessage) -> str:
+    """The message's idempotency key: the inbox takes a channel's message id in once, so channel + message id
+    names one customer message for good. Carried to Rasa and the actions (``metadata["idempotency_key"]``), where
+    an order operation done twice under it is done once. Hashed: opaque, fixed length, safe in an HTTP header."""
+    return hashlib.sha256(f"{message.channel}\x1f{message.message_id}".encode()).hexdigest()[:32]
+
+
 class Inbox:
     """Accepts inbound messages exactly once per channel message id."""
 
-    def __init__(self, redis: aioredis.Redis, shards: int) -> None:
+    def __init__(self, redis: aioredis.Redis, shards: int, seen_ttl_s: int = SEEN_TTL_S) -> None:
         self.redis = redis
         self.shards = shards
+        self.seen_ttl_s = seen_ttl_s
         self._submit = redis.register_script(_SUBMIT)
 
     async def submit(self, message: InboundMessage, waiting: Waiting | None = None) -> bool:
@@ -79,7 +88,7 @@ class Inbox:
             waiting.key if waiting else keys.seen(message.channel, message.message_id),
         ]
         args = [
-            SEEN_TTL_S,
+            self.seen_ttl_s,
             message.to_json(),
             json.dumps(customer_entry(message), ensure_ascii=False),
             message.channel,
@@ -95,8 +104,13 @@ class Inbox:
 
     async def ensure_groups(self) -> None:
         for shard in range(self.shards):
-            try:
-                await self.redis.xgroup_create(keys.inbox_stream(shard), GROUP, id="0", mkstream=True)
-            except aioredis.ResponseError as error:
-                if "BUSYGROUP" not in str(error):
-                    raise
+            await self.ensure_group(shard)
+
+    async def ensure_group(self, shard: int) -> None:
+        """Create the shard's stream and consumer group unless they exist: at start, and again after Redis lost
+        them (a restart without persistence, a FLUSHALL), which Redis reports as NOGROUP."""
+        try:
+            await self.redis.xgroup_create(keys.inbox_stream(shard), GROUP, id="0", mkstream=True)
+        except aioredis.ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise

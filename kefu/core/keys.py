@@ -177,3 +177,135 @@ def console_login_address_failures(address: str) -> str:
 
 # -- demo data (kefu/orders/demo.py) -----------------------------------------------------------------------
 DEMO_PREFIX = f"{PREFIX}demo:"
+
+
+# -- the agents' inbox (kefu/handoff/state.py, kefu/console) ---------------------------------------------
+HANDOFF_INDEX = f"{PREFIX}handoff:index"  # every handoff by creation time (the inbox's resolved view, search)
+HANDOFF_SNOOZED = f"{PREFIX}handoff:snoozed"  # snoozed handoffs by the time they come back
+CONSOLE_TEAMS = f"{PREFIX}console:teams"  # teams a supervisor created (besides the built-in ones and members')
+
+
+# -- reliability: error boundary, idempotency, hand-back retries (kefu/pipeline, kefu/handoff, kefu/orders) ------
+DEAD_LETTERS = f"{PREFIX}deadletter"  # stream: inbox entries the pipeline gave up on, for agents and operators
+RESUME_PENDING = f"{PREFIX}handoff:resume"  # sorted set: conversations whose Rasa resume failed, by next attempt
+RESUME_DETAILS = f"{PREFIX}handoff:resume:details"  # hash: conversation -> {ticket, attempts} of RESUME_PENDING
+
+
+def entry_progress(shard: int, entry_id: str) -> str:
+    """How far an inbox entry got (hash: Rasa's answer, the handoff decision, replies delivered), so a replayed
+    entry never asks Rasa twice."""
+    return f"{PREFIX}progress:{inbox_stream(shard)}:{entry_id}"
+
+
+def shard_heartbeat(shard: int) -> str:
+    """Present (with a TTL) while a worker's loop serves this shard; /healthz reads it."""
+    return f"{PREFIX}heartbeat:{shard}"
+
+
+def order_operation(idempotency_key: str) -> str:
+    """The result of an order operation (demo backend) done under this idempotency key."""
+    return f"{DEMO_PREFIX}op:{idempotency_key}"
+
+
+# -- web chat: the shared reply subscriber and the limits (kefu/channels/webchat) ----------------------------
+WEB_OUT_PATTERN = f"{PREFIX}out:*"  # every web_out_channel: one subscription per gateway process
+
+
+def web_out_conversation(channel: str) -> str:
+    """The conversation id a web_out_channel name carries (the inverse of web_out_channel)."""
+    return channel.removeprefix(f"{PREFIX}out:")
+
+
+def webchat_sockets(scope: str, subject: str) -> str:
+    """Open web-chat sockets of one address or conversation (sorted set: socket id -> when its slot lapses)."""
+    return f"{PREFIX}webchat:sockets:{scope}:{subject}"
+
+
+def webchat_messages(scope: str, subject: str) -> str:
+    """Web-chat messages of one address or conversation in the current minute (a counter with a TTL)."""
+    return f"{PREFIX}webchat:messages:{scope}:{subject}"
+
+
+def webchat_new_visitors(address: str) -> str:
+    """Anonymous visitor ids that started a conversation from this address in the current hour (a set)."""
+    return f"{PREFIX}webchat:visitors:{address}"
+
+
+# -- service commitments: proactive updates, CSAT (kefu/commitments, kefu/core/ratings.py) ----------------
+RATINGS = f"{PREFIX}ratings"  # hash: rating id -> JSON
+RATINGS_BY_TIME = f"{PREFIX}ratings:by_time"  # sorted set: rating id -> when it was given
+
+
+def ratings_of_conversation(conversation_id: str) -> str:
+    return f"{PREFIX}ratings:conv:{conversation_id}"
+
+
+def rating_of_ticket(ticket_id: str) -> str:
+    return f"{PREFIX}ratings:ticket:{ticket_id}"
+
+
+def order_event_seen(event_id: str) -> str:
+    """An order event taken in (its id is the idempotency key): never sent to the customer twice."""
+    return f"{PREFIX}orderevents:event:{event_id}"
+
+
+def order_event_request(signature: str) -> str:
+    """A signed order-events request already received: the exact same request again is a replay."""
+    return f"{PREFIX}orderevents:request:{signature}"
+
+
+def updates_opted_out(conversation_id: str) -> str:
+    """Present when the customer asked for no more proactive order updates."""
+    return f"{PREFIX}updates:optout:{conversation_id}"
+
+
+def updates_pending(conversation_id: str) -> str:
+    """Updates the channel could not deliver now (WeChat's window), sent at the customer's next contact (list)."""
+    return f"{PREFIX}updates:pending:{conversation_id}"
+
+
+def followup_late_told(ticket_id: str, due_at: float) -> str:
+    """The customer was told once that this follow-up is late."""
+    return f"{PREFIX}updates:late:{ticket_id}:{due_at:.0f}"
+
+
+def csat_pending(conversation_id: str) -> str:
+    """A satisfaction survey waiting for the customer's score or comment (JSON, with a TTL)."""
+    return f"{PREFIX}csat:pending:{conversation_id}"
+
+
+def csat_asked(conversation_id: str) -> str:
+    """Present while the conversation may not be asked again (the survey's cool-down)."""
+    return f"{PREFIX}csat:asked:{conversation_id}"
+
+
+# -- service levels, quality review, the dashboard (kefu/core/service_times.py, visits.py, reviews.py) --------
+FOLLOWUP_LEDGER = f"{PREFIX}stats:followups"  # sorted set: "ticket|due" -> due time, every promise made
+FOLLOWUP_LEDGER_KEPT = f"{PREFIX}stats:followups:kept"  # hash: "ticket|due" -> when it was kept
+VISITS = f"{PREFIX}stats:visits"  # sorted set: visit id -> when the exchange started
+
+
+def visit(visit_id: str) -> str:
+    """One exchange of a conversation (hash: conversation, channel, started_at, handoff, ended)."""
+    return f"{PREFIX}stats:visit:{visit_id}"
+
+
+def open_visit(conversation_id: str) -> str:
+    """The conversation's exchange still going on (its id, with a TTL of the session gap)."""
+    return f"{PREFIX}stats:visit:open:{conversation_id}"
+
+
+QA_ITEMS = f"{PREFIX}qa:items"  # hash: item id -> JSON (the sampled conversation and its review)
+QA_QUEUE = f"{PREFIX}qa:queue"  # sorted set: items waiting for a review, by when they were sampled
+QA_REVIEWED = f"{PREFIX}qa:reviewed"  # sorted set: reviewed items, by when they were reviewed
+
+
+def qa_of_agent(agent: str) -> str:
+    """Reviewed items of one agent's conversations ("bot" for the bot's), by review time."""
+    return f"{PREFIX}qa:agent:{agent}"
+
+
+def qa_decided(subject: str) -> str:
+    """Present once a finished conversation was considered for sampling: it is drawn once."""
+    return f"{PREFIX}qa:decided:{subject}"
+METRICS_PROCESSES = f"{PREFIX}metrics:processes"  # hash: process -> its counters' latest exposition (JSON)

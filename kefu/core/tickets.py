@@ -48,6 +48,8 @@ class Ticket:
     created_at: datetime = field(default_factory=_now)
     updated_at: datetime = field(default_factory=_now)
     notes: tuple[TicketNote, ...] = ()
+    # What a complaint or safety report is about (kefu/handoff/categories.py); "" for other tickets.
+    category: str = ""
 
     @property
     def last_update(self) -> str:
@@ -105,13 +107,14 @@ class TicketStore:
         priority: str,
         trigger_text: str,
         channel: str,
+        category: str = "",
     ) -> Ticket:
         """Open a ticket with a fresh `T-` id; the id is what the customer is told and quotes later."""
         now = _now()
         ticket = Ticket(
             id=await self._next_id(), customer_id=customer_id, conversation_id=conversation_id,
             reason=reason, priority=priority, trigger_text=trigger_text, channel=channel,
-            status="open", created_at=now, updated_at=now,
+            status="open", created_at=now, updated_at=now, category=category,
         )
         log.info("ticket %s opened for customer %s (%s, %s)", ticket.id, customer_id, reason, priority)
         return await self.put(ticket)
@@ -146,6 +149,10 @@ class TicketStore:
     async def escalate(self, ticket_id: str, reason: str, priority: str) -> Ticket | None:
         """A later turn of the conversation was worse (a safety report in a complaint): the ticket says so."""
         return await self._revise(ticket_id, reason=reason, priority=priority)
+
+    async def set_category(self, ticket_id: str, category: str) -> Ticket | None:
+        """Set by the detector when a handoff opens or escalates, corrected by the agent; None for an unknown id."""
+        return await self._revise(ticket_id, category=category)
 
     async def _revise(self, ticket_id: str, **changes: str) -> Ticket | None:
         key = keys.ticket(ticket_id)

@@ -4,10 +4,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 
+from kefu.core import metrics
 from kefu.core.conversations import Understanding
 from kefu.core.messages import Button
 
@@ -16,6 +16,11 @@ log = logging.getLogger(__name__)
 
 class RasaUnavailable(RuntimeError):
     """Rasa did not answer, or answered with an error: the message stays queued and is retried."""
+
+
+class RasaProtocolError(ValueError):
+    """Rasa answered, but not in the shape of a turn: not an outage to wait out, so the pipeline's error
+    boundary retries the message a few times and then hands it to a person (kefu/pipeline/boundary.py)."""
 
 
 @dataclass(frozen=True)
@@ -31,34 +36,43 @@ class RasaTurn:
     slots: dict[str, Any] = field(default_factory=dict)
 
 
-def _reply_from_rasa(raw: dict[str, Any]) -> BotReply | None:
+def _expect(value: Any, kind: type, what: str) -> Any:
+    if not isinstance(value, kind):
+        raise RasaProtocolError(f"Rasa's {what} is {type(value).__name__}, not {kind.__name__}: {str(value)[:200]}")
+    return value
+
+
+def _reply_from_rasa(raw: Any) -> BotReply | None:
+    raw = _expect(raw, dict, "message")
     text = raw.get("text") or ""
-    buttons = tuple(Button(str(b.get("title", "")), str(b.get("payload", ""))) for b in raw.get("buttons") or [])
+    buttons = tuple(Button(str(b.get("title", "")), str(b.get("payload", "")))
+                    for b in _expect(raw.get("buttons") or [], list, "buttons") if _expect(b, dict, "button"))
     if not text and not buttons:
         return None
-    return BotReply(text=text, buttons=buttons)
+    return BotReply(text=str(text), buttons=buttons)
 
 
-def _understanding(parsed: dict[str, Any]) -> Understanding:
-    intent = parsed.get("intent") or {}
+def _understanding(parsed: Any) -> Understanding:
+    parsed = _expect(parsed, dict, "parse")
+    intent = _expect(parsed.get("intent") or {}, dict, "intent")
     return Understanding(
         intent=intent.get("name"),
         confidence=intent.get("confidence"),
         entities=[
             {k: e.get(k) for k in ("entity", "value", "start", "end", "extractor")}
-            for e in parsed.get("entities") or []
+            for e in _expect(parsed.get("entities") or [], list, "entities") if _expect(e, dict, "entity")
         ],
     )
 
 
 class RasaClient:
-    """Kefu's token-protected channel (rasa_addons/kefu_channel.py) plus Rasa's HTTP API (pause, resume)."""
+    """Kefu's token-protected channel in Rasa (rasa_addons/kefu_channel.py): turns, NLU, pause and resume, status.
+    Rasa's own HTTP API is not used (it stays off)."""
 
     def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str, timeout_s: float = 30.0) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
         self.headers = {"Authorization": f"Bearer {token}"}
-        self.api_params = {"token": token}
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -67,9 +81,15 @@ class RasaClient:
             async with self.session.request(method, url, timeout=self.timeout, **kwargs) as response:
                 if response.status >= 400:
                     body = await response.text()
+                    metrics.rasa_error("http")
                     raise RasaUnavailable(f"{method} {path}: HTTP {response.status}: {body[:200]}")
-                return await response.json(content_type=None)
+                try:
+                    return await response.json(content_type=None)
+                except ValueError as error:  # 2xx, but not JSON
+                    metrics.rasa_error("protocol")
+                    raise RasaProtocolError(f"{method} {path}: not JSON: {error}") from error
         except (aiohttp.ClientError, TimeoutError) as error:
+            metrics.rasa_error("unreachable")
             raise RasaUnavailable(f"{method} {path}: {error!r}") from error
 
     async def handle(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> RasaTurn:
@@ -80,36 +100,33 @@ class RasaClient:
             json={"sender": conversation_id, "message": text, "metadata": metadata},
             headers=self.headers,
         )
-        if not isinstance(answer, dict):
-            raise RasaUnavailable(f"unexpected answer from Rasa: {str(answer)[:200]}")
-        replies = [r for r in map(_reply_from_rasa, answer.get("messages") or []) if r is not None]
+        answer = _expect(answer, dict, "answer")
+        messages = _expect(answer.get("messages") or [], list, "messages")
+        replies = [r for r in map(_reply_from_rasa, messages) if r is not None]
         return RasaTurn(replies=replies, understanding=_understanding(answer.get("latest_message") or {}),
-                        slots=answer.get("slots") or {})
+                        slots=_expect(answer.get("slots") or {}, dict, "slots"))
 
     async def parse(self, text: str) -> Understanding:
         """NLU only (no dialogue, no tracker): what the model makes of a sentence."""
-        return _understanding(await self._request("POST", "/model/parse", params=self.api_params, json={"text": text}))
+        return _understanding(await self._request("POST", "/webhooks/kefu/parse", headers=self.headers,
+                                                  json={"text": text}))
 
     async def pause(self, conversation_id: str) -> None:
         """Stop Rasa's dialogue for this conversation while a person holds it (human takeover)."""
-        await self._event(conversation_id, {"event": "pause"})
+        await self._control(conversation_id, "pause")
 
     async def resume(self, conversation_id: str) -> None:
         """Hand the conversation back to the bot."""
-        await self._event(conversation_id, {"event": "resume"})
+        await self._control(conversation_id, "resume")
 
-    async def _event(self, conversation_id: str, event: dict[str, Any]) -> None:
-        await self._request(
-            "POST",
-            f"/conversations/{quote(conversation_id, safe='')}/tracker/events",
-            params=self.api_params | {"include_events": "NONE"},
-            json=event,
-        )
+    async def _control(self, conversation_id: str, event: str) -> None:
+        await self._request("POST", "/webhooks/kefu/control", headers=self.headers,
+                            json={"sender": conversation_id, "event": event})
 
     async def is_ready(self) -> bool:
         """True when Rasa has a model loaded."""
         try:
-            status = await self._request("GET", "/status", params=self.api_params)
-        except RasaUnavailable:
+            status = await self._request("GET", "/webhooks/kefu/status", headers=self.headers)
+        except (RasaUnavailable, RasaProtocolError):
             return False
-        return bool(status.get("model_file"))
+        return isinstance(status, dict) and bool(status.get("ready"))

@@ -46,24 +46,29 @@ def _ticket_row(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def _mentioned_orders(transcript: list[dict[str, Any]], slots: dict[str, Any]) -> list[str]:
-    """Order ids the conversation mentions (for anonymous visitors, whose orders we cannot list)."""
-    ids = [str(slots["order_id"])] if slots.get("order_id") else []
-    for entry in transcript:
+def _mentioned_orders(transcript: list[dict[str, Any]], slots: dict[str, Any], limit: int = MAX_ORDERS) -> list[str]:
+    """The order ids the conversation mentions, the one in the slots first, then the most recently mentioned (for
+    anonymous visitors, whose orders we cannot list); at most ``limit``, so a long conversation does not cost a
+    lookup per order ever named."""
+    ids = [str(slots["order_id"]).upper()] if slots.get("order_id") else []
+    for entry in reversed(transcript):
         for entity in (entry.get("understanding") or {}).get("entities") or []:
             if entity.get("entity") == "order_id" and entity.get("value"):
                 ids.append(str(entity["value"]).upper())
-    return list(dict.fromkeys(ids))
+    return list(dict.fromkeys(ids))[:limit]
 
 
 class ContextBuilder:
     def __init__(
-        self, conversations: ConversationStore, tickets: TicketStore, backend: OrderBackend, store: HandoffStore
+        self, conversations: ConversationStore, tickets: TicketStore, backend: OrderBackend, store: HandoffStore,
+        max_orders: int | None = None,
     ) -> None:
         self.conversations = conversations
         self.tickets = tickets
         self.backend = backend
         self.store = store
+        # The retention's bound (kefu/config/retention.py) by default, which the conversation store carries.
+        self.max_orders = max_orders or conversations.retention.context_max_orders
 
     async def build(
         self, handoff: Handoff, decision: Decision | None = None, slots: dict[str, Any] | None = None
@@ -82,6 +87,7 @@ class ContextBuilder:
             "ticket": {
                 "id": handoff.ticket_id, "reason": handoff.reason, "priority": handoff.priority,
                 "status": ticket.status if ticket else "open", "handoff_status": handoff.status,
+                "category": ticket.category if ticket else "",
                 "agent": handoff.agent, "team": handoff.team, "created_at": handoff.created_at,
                 "trigger": {"id": handoff.trigger_id, "text": handoff.trigger_text,
                             "channel": trigger.get("channel", handoff.channel), "ts": trigger.get("ts")},
@@ -102,10 +108,10 @@ class ContextBuilder:
     ) -> tuple[list[dict[str, Any]], str | None]:
         try:
             if handoff.customer_id:
-                found = await self.backend.orders_of(handoff.customer_id)
+                found = await self.backend.orders_of(handoff.customer_id, limit=self.max_orders)
             else:
                 found = []
-                for order_id in _mentioned_orders(transcript, slots):
+                for order_id in _mentioned_orders(transcript, slots, self.max_orders):
                     try:
                         found.append(await self.backend.get_order(order_id))
                     except OrderNotFound:
@@ -113,4 +119,4 @@ class ContextBuilder:
         except BackendUnavailable as error:
             log.warning("context packet for %s: order backend unavailable: %s", handoff.ticket_id, error)
             return [], "unavailable"
-        return [order.to_dict() for order in found[:MAX_ORDERS]], None
+        return [order.to_dict() for order in found[:self.max_orders]], None

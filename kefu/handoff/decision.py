@@ -1,4 +1,5 @@
-"""One handoff decision per customer turn, from the lexicon, the model's intent and the conversation so far."""
+"""One handoff decision per customer turn, from the lexicon, the learned classifier, the NLU model's intent and the
+conversation so far."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -6,7 +7,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from kefu.core.conversations import Understanding
+from kefu.handoff import encoder
+from kefu.handoff.classifier import CONTEXT_TURNS, HandoffClassifier
 from kefu.handoff.detector import REASONS, Detector, default_detector, normalise
+from kefu.handoff.training import load_current
 
 PRIORITIES: dict[str, str] = {"safety": "urgent", "complaint": "high", "human": "normal"}
 PRIORITY_RANK: dict[str, int] = {"urgent": 0, "high": 1, "normal": 2}
@@ -54,17 +58,24 @@ class ModelRule:
 
 
 class HandoffPolicy:
-    """Safety wins over everything; then complaint, then a request for a person. A customer who seems stuck (the
+    """Safety wins over everything; then complaint, then a request for a person. Each is heard from three
+    sources: the lexicon (explicit triggers only: the net), the handoff classifier (the turn read with the
+    customer's previous turns, per-reason thresholds) and the NLU model's intent. A customer who seems stuck (the
     same question again, or the bot misunderstanding turns in a row) is offered a person, not handed over."""
 
-    def __init__(self, detector: Detector, model_rules: dict[str, ModelRule]) -> None:
+    def __init__(self, detector: Detector, model_rules: dict[str, ModelRule],
+                 classifier: HandoffClassifier | None = None) -> None:
         self.detector = detector
         self.model_rules = model_rules
+        self.classifier = classifier
 
     @classmethod
     def default(cls) -> HandoffPolicy:
+        """The shipped lexicon and the classifier for the current data/handoff/ (built when missing); the
+        encoder starts loading now, so the first customer does not wait for it."""
         detector = default_detector()
-        return cls(detector, load_model_rules(detector))
+        encoder.warm_in_background()
+        return cls(detector, load_model_rules(detector), load_current())
 
     def decide(
         self,
@@ -79,20 +90,40 @@ class HandoffPolicy:
             rule = self.model_rules[understanding.intent]
             if (understanding.confidence or 0.0) >= rule.min_confidence:
                 model = _handoff(rule.reason, "model", f"{understanding.intent} {understanding.confidence:.2f}")
+        learned: Decision | None = None
+        guess: Decision | None = None
+        if self.classifier is not None:
+            previous = [str(entry.get("text") or "") for entry in history][-CONTEXT_TURNS:]
+            verdict = self.classifier.read(text, previous)
+            if verdict.reason in self.detector.classifier_hands_off or self._model_agrees(verdict.reason,
+                                                                                          understanding):
+                learned = _handoff(verdict.reason, "classifier", verdict.evidence)
+            elif (verdict.reason or verdict.offer) is not None:
+                guess = _offer("classifier", verdict.evidence)
         safety = lexicon["safety"]
         if safety is not None:
             return _handoff("safety", "lexicon", safety.span)
-        if model is not None and model.reason == "safety":
-            return model
-        # What the customer literally said outranks the model's reading of it ("叫你们主管来" asks for a
-        # person even when the model hears a complaint); between the two lexicon reasons, complaint first.
+        for found in (learned, model):
+            if found is not None and found.reason == "safety":
+                return found
+        # What the customer literally said outranks a reading of it ("叫你们主管来" asks for a person even when
+        # a model hears a complaint); between the two lexicon reasons, complaint first.
         for reason in ("complaint", "human"):
-            found = lexicon[reason]
-            if found is not None:
-                return _handoff(reason, "lexicon", found.span)
+            match = lexicon[reason]
+            if match is not None:
+                return _handoff(reason, "lexicon", match.span)
+        if learned is not None:
+            return learned
         if model is not None:
             return model
-        return self._stuck(text, understanding, history) or STAY
+        return guess or self._stuck(text, understanding, history) or STAY
+
+    def _model_agrees(self, reason: str | None, understanding: Understanding | None) -> bool:
+        """The NLU model reads the same reason, if below its own threshold: two readers agreeing hand off."""
+        floor = self.detector.classifier_agrees_from
+        if reason is None or floor is None or understanding is None or understanding.intent not in self.model_rules:
+            return False
+        return self.model_rules[understanding.intent].reason == reason and (understanding.confidence or 0.0) >= floor
 
     def _stuck(
         self, text: str, understanding: Understanding | None, history: Sequence[dict[str, Any]]

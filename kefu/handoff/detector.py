@@ -75,6 +75,13 @@ class Detector:
             self._ignore[reason] = _compile(list(entry.get("ignore") or []), f"reasons.{reason}.ignore")
         # The model's intents and thresholds; HandoffPolicy reads them (one data file for the whole policy).
         self.model_rules: dict[str, dict[str, Any]] = dict(data.get("model") or {})
+        # The reasons the learned classifier may hand off on its own; for the others it only offers a person.
+        hands_off = set((data.get("classifier") or {}).get("hand_off", REASONS))
+        if hands_off - set(REASONS):
+            raise LexiconError(f"classifier.hand_off: unknown reasons {sorted(hands_off - set(REASONS))}")
+        self.classifier_hands_off: frozenset[str] = frozenset(hands_off)
+        agrees = (data.get("classifier") or {}).get("model_agrees_from")
+        self.classifier_agrees_from: float | None = None if agrees is None else float(agrees)
         raw = data.get("signals") or {}
         self.signals = Signals(
             repeat_window=int(raw.get("repeat_window", 4)),

@@ -125,3 +125,13 @@ class FollowUpAlert(ConsoleEvent):
     stage: str
     item: dict[str, Any]
     by: str | None = optional()
+
+
+@dataclass(frozen=True)
+class InboxChanged(ConsoleEvent):
+    """A handoff's inbox status changed: pending the customer, snoozed until a time, or open again (``by`` whom:
+    an agent, "customer" when they wrote, "snooze" when its time came)."""
+
+    type: ClassVar[str] = "inbox"
+    item: dict[str, Any]
+    by: str | None = optional()

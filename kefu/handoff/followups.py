@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 import redis.asyncio as aioredis
 
-from kefu.core import keys
+from kefu.core import keys, service_times
 from kefu.handoff.events import FollowUpAlert
 
 log = logging.getLogger(__name__)
@@ -46,9 +46,11 @@ class FollowUps:
 
     async def promise(self, ticket_id: str, due_at: float, what: str, promised_by: str) -> FollowUp:
         followup = FollowUp(ticket_id, due_at, what, promised_by, time.time())
+        earlier = await self.get(ticket_id)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(keys.followup(ticket_id), json.dumps(followup.to_dict(), ensure_ascii=False))
             pipe.zadd(keys.FOLLOWUPS_DUE, {ticket_id: due_at})
+            service_times.followup_promised(pipe, ticket_id, due_at, earlier.due_at if earlier else None)
             await pipe.execute()
         return followup
 
@@ -58,10 +60,13 @@ class FollowUps:
 
     async def kept(self, ticket_id: str) -> bool:
         """The follow-up happened (or the ticket is closed): no more alerts. False when there was none."""
+        earlier = await self.get(ticket_id)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(keys.followup(ticket_id))
             pipe.zrem(keys.FOLLOWUPS_DUE, ticket_id)
-            deleted, _ = await pipe.execute()
+            if earlier is not None:  # the dashboard counts it kept, or missed when this is after its due time
+                service_times.followup_kept(pipe, ticket_id, earlier.due_at, time.time())
+            deleted, *_ = await pipe.execute()
         return bool(deleted)
 
     async def due_by(self, deadline: float) -> list[FollowUp]:

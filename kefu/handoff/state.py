@@ -14,10 +14,10 @@ from kefu.handoff.decision import PRIORITY_RANK
 PRESENCE_TTL_S = 90
 # Handoff lifecycle: waiting (in the queue) -> assigned (an agent holds it) -> closed | returned (to the bot).
 ACTIVE = ("waiting", "assigned")
-
-
-
-
+# Where an active handoff stands in the agents' inbox: open (someone must act), pending (waiting for the
+# customer's answer) or snoozed (out of sight until ``snoozed_until``); a finished one is "resolved".
+INBOX_STATES = ("open", "pending", "snoozed")
+INBOX_VIEWS = (*INBOX_STATES, "resolved")
 
 
 def queue_score(priority: str, created_at: float) -> float:
@@ -73,6 +73,24 @@ return 1
 """
 MOVE_ATTEMPTS = 5
 
+# Wake the snoozed handoffs due by ARGV[1]: ZREM is the point several processes' watchers race on, so each
+# wakes once. Only a handoff still active and still snoozed (a customer's message may have woken it) changes.
+# KEYS[1] the snoozed set; ARGV[2] the handoff key prefix. Returns the woken ticket ids.
+_WAKE = """
+local woken = {}
+for _, ticket in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)) do
+  if redis.call('ZREM', KEYS[1], ticket) == 1 then
+    local key = ARGV[2] .. ticket
+    local status = redis.call('HGET', key, 'status')
+    if (status == 'waiting' or status == 'assigned') and redis.call('HGET', key, 'inbox') == 'snoozed' then
+      redis.call('HSET', key, 'inbox', 'open', 'snoozed_until', '0')
+      table.insert(woken, ticket)
+    end
+  end
+end
+return woken
+"""
+
 
 @dataclass(frozen=True)
 class Handoff:
@@ -94,10 +112,19 @@ class Handoff:
     finished_at: float = 0.0
     resolution: str = ""
     team: str = ""  # whose queue it waits in first (kefu/handoff/teams.py); "" = everyone's
+    inbox: str = "open"  # INBOX_STATES, while active
+    snoozed_until: float = 0.0
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def inbox_status(self) -> str:
+        """The inbox's status filter this handoff is under: open, pending, snoozed or resolved."""
+        if not self.active:
+            return "resolved"
+        return self.inbox if self.inbox in INBOX_STATES else "open"
 
     def to_hash(self) -> dict[str, str]:
         return {k: str(v) for k, v in asdict(self).items()}
@@ -127,6 +154,7 @@ class HandoffStore:
         self._finish = redis.register_script(_FINISH)
         self._requeue = redis.register_script(_REQUEUE)
         self._move = redis.register_script(_MOVE)
+        self._wake = redis.register_script(_WAKE)
 
     async def open(self, handoff: Handoff, packet: dict[str, Any]) -> None:
         """Hold the conversation, queue the ticket and keep its context packet, in one transaction."""
@@ -135,7 +163,31 @@ class HandoffStore:
             pipe.set(keys.handoff_of_conversation(handoff.conversation_id), handoff.ticket_id)
             pipe.set(keys.handoff_context(handoff.ticket_id), json.dumps(packet, ensure_ascii=False))
             pipe.zadd(keys.HANDOFF_QUEUE, {handoff.ticket_id: queue_score(handoff.priority, handoff.created_at)})
+            pipe.zadd(keys.HANDOFF_INDEX, {handoff.ticket_id: handoff.created_at})
             await pipe.execute()
+
+    async def recent(self, limit: int = 500) -> list[Handoff]:
+        """The newest ``limit`` handoffs in any status (the inbox's resolved view and search read these)."""
+        ids = await self.redis.zrevrange(keys.HANDOFF_INDEX, 0, limit - 1)
+        return [h for h in [await self.get(i) for i in ids] if h is not None]
+
+    async def set_inbox(self, ticket_id: str, inbox: str, until: float = 0.0) -> Handoff | None:
+        """Move an active handoff to ``inbox`` (snoozed: until ``until``, when the watcher wakes it)."""
+        if inbox not in INBOX_STATES:
+            raise ValueError(f"inbox state must be one of {INBOX_STATES}")
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.handoff(ticket_id), mapping={"inbox": inbox, "snoozed_until": str(until)})
+            if inbox == "snoozed":
+                pipe.zadd(keys.HANDOFF_SNOOZED, {ticket_id: until})
+            else:
+                pipe.zrem(keys.HANDOFF_SNOOZED, ticket_id)
+            await pipe.execute()
+        return await self.get(ticket_id)
+
+    async def wake_due(self, now: float) -> list[Handoff]:
+        """Snoozed handoffs whose time has come, back to open; each is woken by exactly one caller."""
+        woken = await self._wake(keys=[keys.HANDOFF_SNOOZED], args=[now, keys.handoff("")])
+        return [h for h in [await self.get(ticket_id) for ticket_id in woken] if h is not None]
 
     async def holding(self, conversation_id: str) -> Handoff | None:
         """The active handoff of this conversation, if people hold (or are about to hold) it."""

@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
 MODELS_DIR = PROJECT_ROOT / "models"
+HANDOFF_DATA = PROJECT_ROOT / "data" / "handoff"
 
 
 def fingerprint(paths: list[Path]) -> str:
@@ -38,13 +39,23 @@ def rasa_env() -> dict[str, str]:
 RASA_DATA = ("data/nlu", "data/rules.yml")
 
 
+def train_handoff(force: bool = False) -> Path:
+    """The handoff classifier's artifact (models/handoff-<fingerprint>.npz), rebuilt only when data/handoff/ or
+    its code changed; seconds, so `setup` and `train` always run it."""
+    from kefu.handoff.training import build
+
+    return build(HANDOFF_DATA, MODELS_DIR, force=force)
+
+
 def train(
     name: str = "kefu",
     config: str = "config.yml",
     data: list[str] | None = None,
     force: bool = False,
 ) -> Path:
-    """Train (when the inputs changed) and return the model file."""
+    """Train (when the inputs changed) and return the model file; the handoff classifier too."""
+    if name == "kefu":
+        train_handoff(force=force)
     data = data or list(RASA_DATA)
     # The components config.yml names from rasa_addons/ (the sentence encoder) shape the model as much as its
     # data; the other addons (the channel, the tracker store) are loaded by `rasa run`, not baked in.

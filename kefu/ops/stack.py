@@ -191,8 +191,8 @@ class Stack:
                               self.settings.background_nice)
         env["KEFU_RASA_MAX_EVENTS"] = str(self.settings.dialogue.rasa_max_events)
         rasa = [self._spawn(f"rasa-{index}" if index else "rasa", [
-            str(RASA_BIN), "run", "--enable-api", "--auth-token", self.settings.rasa_token,
-            "-i", "127.0.0.1", "-p", str(urlparse(url).port), "--model", str(self.model),
+            # Rasa's own HTTP API stays off: Kefu's channel serves what Kefu needs, its token in the environment.
+            str(RASA_BIN), "run", "-i", "127.0.0.1", "-p", str(urlparse(url).port), "--model", str(self.model),
             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
         ], rasa_env() | env, self.settings.background_nice) for index, url in enumerate(self.settings.rasa_urls)]
         if not wait_for_port(self.settings.actions_port, 60, actions):

@@ -186,31 +186,38 @@ class AfterSalesRequest:
 
 class OrderBackend(abc.ABC):
     """The order system the bot reads and asks to act. Every method may raise BackendUnavailable;
-    methods taking an order id raise OrderNotFound; requests the shop declines raise ShopRefused."""
+    methods taking an order id raise OrderNotFound; requests the shop declines raise ShopRefused.
+
+    Operations take an ``idempotency_key`` (the actions derive it from the customer message's key, which the
+    pipeline sends with every turn): the same operation asked again under the same key is done once and answers
+    what it answered the first time, however often a turn is replayed or an action re-run.
+    """
 
     @abc.abstractmethod
     async def get_order(self, order_id: str) -> Order: ...
 
     @abc.abstractmethod
-    async def orders_of(self, customer_id: str) -> list[Order]:
-        """The customer's orders, newest first."""
+    async def orders_of(self, customer_id: str, limit: int | None = None) -> list[Order]:
+        """The customer's orders, newest first; at most ``limit`` of them when given."""
 
     @abc.abstractmethod
-    async def cancel(self, order_id: str) -> Order: ...
+    async def cancel(self, order_id: str, *, idempotency_key: str | None = None) -> Order: ...
 
     @abc.abstractmethod
-    async def change_address(self, order_id: str, address: str) -> Order: ...
+    async def change_address(self, order_id: str, address: str, *, idempotency_key: str | None = None) -> Order: ...
 
     @abc.abstractmethod
-    async def request_refund(self, order_id: str, reason: str) -> AfterSalesRequest: ...
+    async def request_refund(self, order_id: str, reason: str, *,
+                             idempotency_key: str | None = None) -> AfterSalesRequest: ...
 
     @abc.abstractmethod
     async def request_return(
-        self, order_id: str, kind: Literal["return", "exchange"], pickup: bool,
+        self, order_id: str, kind: Literal["return", "exchange"], pickup: bool, *, idempotency_key: str | None = None,
     ) -> AfterSalesRequest: ...
 
     @abc.abstractmethod
-    async def request_invoice(self, order_id: str, title: str, tax_id: str | None) -> AfterSalesRequest: ...
+    async def request_invoice(self, order_id: str, title: str, tax_id: str | None, *,
+                              idempotency_key: str | None = None) -> AfterSalesRequest: ...
 
     async def close(self) -> None:
         """Release connections; a no-op for backends that hold none."""

@@ -1,11 +1,13 @@
 """A demo order system in Redis (`kefu:demo:*`), seeded with realistic orders in every after-sales state."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import redis.asyncio as aioredis
 
@@ -14,6 +16,7 @@ from kefu.core.tickets import Ticket, TicketNote, TicketStore
 from kefu.orders import aftersales
 from kefu.orders.base import (
     AfterSalesRequest,
+    BackendUnavailable,
     Order,
     OrderBackend,
     OrderItem,
@@ -25,6 +28,12 @@ from kefu.orders.base import (
 log = logging.getLogger(__name__)
 
 PREFIX = keys.DEMO_PREFIX
+# How long the result of an operation is remembered under its idempotency key (a replay comes within minutes).
+OPERATION_TTL_S = 7 * 24 * 3600
+# While one call runs an operation, another under the same key waits for its result this long.
+OPERATION_WAIT_S = 10.0
+_PENDING = "pending"
+Result = TypeVar("Result", Order, AfterSalesRequest)
 
 
 def order_key(order_id: str) -> str:
@@ -46,9 +55,10 @@ def _decode(value: Any) -> str:
 class DemoOrderBackend(OrderBackend):
     """Orders as JSON in Redis; mutations follow the same rules a real shop applies (kefu/orders/aftersales.py)."""
 
-    def __init__(self, redis: aioredis.Redis, clock: Any = None) -> None:
+    def __init__(self, redis: aioredis.Redis, clock: Any = None, operation_ttl_s: int = OPERATION_TTL_S) -> None:
         self._redis = redis
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._operation_ttl_s = operation_ttl_s
 
     async def get_order(self, order_id: str) -> Order:
         raw = await self._redis.get(order_key(order_id.upper()))
@@ -56,9 +66,38 @@ class DemoOrderBackend(OrderBackend):
             raise OrderNotFound(order_id)
         return Order.from_dict(json.loads(raw))
 
-    async def orders_of(self, customer_id: str) -> list[Order]:
-        ids = await self._redis.zrevrange(customer_orders_key(customer_id), 0, -1)
+    async def orders_of(self, customer_id: str, limit: int | None = None) -> list[Order]:
+        ids = await self._redis.zrevrange(customer_orders_key(customer_id), 0, -1 if limit is None else limit - 1)
         return [await self.get_order(_decode(order_id)) for order_id in ids]
+
+    async def _once(self, idempotency_key: str | None, kind: type[Result],
+                    run: Callable[[], Awaitable[Result]]) -> Result:
+        """Run the operation once per key: its result is kept (``OPERATION_TTL_S``) and answered again to a
+        repeat; a repeat arriving while the first still runs waits for it. Refusals and errors are not kept."""
+        if not idempotency_key:
+            return await run()
+        key = keys.order_operation(idempotency_key)
+        if not await self._redis.set(key, _PENDING, nx=True, ex=int(OPERATION_WAIT_S * 3)):
+            return kind.from_dict(await self._result_of(key))
+        try:
+            result = await run()
+        except BaseException:
+            await self._redis.delete(key)
+            raise
+        await self._redis.set(key, json.dumps(result.to_dict(), ensure_ascii=False), ex=self._operation_ttl_s)
+        return result
+
+    async def _result_of(self, key: str) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + OPERATION_WAIT_S
+        while loop.time() < deadline:
+            raw = await self._redis.get(key)
+            if raw is None:
+                break  # the first call failed: nothing was done, so the caller may ask again
+            if raw != _PENDING:
+                return json.loads(raw)
+            await asyncio.sleep(0.05)
+        raise BackendUnavailable("the same operation is still running or failed; ask again")
 
     async def _save(self, order: Order) -> Order:
         await self._redis.set(order_key(order.id), json.dumps(order.to_dict(), ensure_ascii=False))
@@ -74,21 +113,31 @@ class DemoOrderBackend(OrderBackend):
         await self._redis.set(f"{PREFIX}request:{request.id}", json.dumps(request.to_dict(), ensure_ascii=False))
         return request
 
-    async def cancel(self, order_id: str) -> Order:
+    async def cancel(self, order_id: str, *, idempotency_key: str | None = None) -> Order:
+        return await self._once(idempotency_key, Order, lambda: self._cancel(order_id))
+
+    async def _cancel(self, order_id: str) -> Order:
         order = await self.get_order(order_id)
         decision = aftersales.can_cancel(order)
         if not decision.allowed:
             raise ShopRefused(f"order is {decision.reason}")
         return await self._save(replace(order, status="cancelled", cancelled_at=self._clock()))
 
-    async def change_address(self, order_id: str, address: str) -> Order:
+    async def change_address(self, order_id: str, address: str, *, idempotency_key: str | None = None) -> Order:
+        return await self._once(idempotency_key, Order, lambda: self._change_address(order_id, address))
+
+    async def _change_address(self, order_id: str, address: str) -> Order:
         order = await self.get_order(order_id)
         decision = aftersales.can_change_address(order)
         if not decision.allowed:
             raise ShopRefused(f"order is {decision.reason}")
         return await self._save(replace(order, address=address))
 
-    async def request_refund(self, order_id: str, reason: str) -> AfterSalesRequest:
+    async def request_refund(self, order_id: str, reason: str, *,
+                             idempotency_key: str | None = None) -> AfterSalesRequest:
+        return await self._once(idempotency_key, AfterSalesRequest, lambda: self._request_refund(order_id, reason))
+
+    async def _request_refund(self, order_id: str, reason: str) -> AfterSalesRequest:
         order = await self.get_order(order_id)
         now = self._clock()
         decision = aftersales.refund_decision(order, now)
@@ -101,15 +150,25 @@ class DemoOrderBackend(OrderBackend):
                                       reply_by=decision.reply_by.isoformat() if decision.reply_by else None)
         raise ShopRefused(f"no refund for this order: {decision.outcome}")
 
-    async def request_return(self, order_id: str, kind: Literal["return", "exchange"],
-                             pickup: bool) -> AfterSalesRequest:
+    async def request_return(self, order_id: str, kind: Literal["return", "exchange"], pickup: bool, *,
+                             idempotency_key: str | None = None) -> AfterSalesRequest:
+        return await self._once(idempotency_key, AfterSalesRequest,
+                                lambda: self._request_return(order_id, kind, pickup))
+
+    async def _request_return(self, order_id: str, kind: Literal["return", "exchange"],
+                              pickup: bool) -> AfterSalesRequest:
         order = await self.get_order(order_id)
         decision = aftersales.return_decision(order, self._clock())
         if not decision.allowed:
             raise ShopRefused(f"no {kind} for this order: {decision.reason}")
         return await self._record(order.id, kind, "accepted", pickup=pickup)
 
-    async def request_invoice(self, order_id: str, title: str, tax_id: str | None) -> AfterSalesRequest:
+    async def request_invoice(self, order_id: str, title: str, tax_id: str | None, *,
+                              idempotency_key: str | None = None) -> AfterSalesRequest:
+        return await self._once(idempotency_key, AfterSalesRequest,
+                                lambda: self._request_invoice(order_id, title, tax_id))
+
+    async def _request_invoice(self, order_id: str, title: str, tax_id: str | None) -> AfterSalesRequest:
         order = await self.get_order(order_id)
         if order.status not in ("paid", "shipped", "delivered"):
             raise ShopRefused(f"no invoice for an order that is {order.status}")
@@ -251,3 +310,34 @@ async def seed_demo(redis: aioredis.Redis, now: datetime | None = None) -> dict[
     await TicketStore(redis).put(ticket)
     log.info("seeded %s demo orders for %s customers", len(orders), len(DEMO_CUSTOMERS))
     return {"customers": sorted(DEMO_CUSTOMERS), "orders": [o.id for o in orders], "tickets": [ticket.id]}
+
+
+# --- demo order events (the shop's webhook contract: kefu/commitments/events.py) ---------------------------
+
+DEMO_EVENT_TYPES = ("shipped", "delayed", "delivered", "refund_completed", "return_received")
+
+
+async def demo_event(redis: aioredis.Redis, order_id: str, kind: str, now: datetime | None = None) -> dict[str, Any]:
+    """Move a demo order on as a shop would (shipped, delivered, refunded) and return the order event the shop
+    would send about it, in the webhook's JSON: the demo's updates go through the same code path."""
+    if kind not in DEMO_EVENT_TYPES:
+        raise ValueError(f"an order event is one of {', '.join(DEMO_EVENT_TYPES)}, not {kind!r}")
+    now = now or datetime.now(UTC)
+    order = await DemoOrderBackend(redis).get_order(order_id)
+    data: dict[str, Any] = {}
+    if kind == "shipped":
+        carrier, tracking_no = order.carrier or "SF", order.tracking_no or f"SF{int(now.timestamp()) % 10**10:010d}"
+        tracking = order.tracking or _events(now, _journey("杭州", "北京")[:1])
+        order = replace(order, status="shipped", shipped_at=order.shipped_at or now, carrier=carrier,
+                        tracking_no=tracking_no, tracking=tracking)
+        data = {"carrier": carrier, "tracking_no": tracking_no}
+    elif kind == "delayed":
+        data = {"expected_by": (now + timedelta(days=2)).isoformat()}
+    elif kind == "delivered":
+        order = replace(order, status="delivered", delivered_at=now)
+    elif kind == "refund_completed":
+        order = replace(order, status="refunded", refunded_at=now)
+        data = {"amount": order.total}
+    await redis.set(order_key(order.id), json.dumps(order.to_dict(), ensure_ascii=False))
+    return {"id": f"demo-{order.id}-{kind}-{int(now.timestamp() * 1000)}", "type": kind, "order_id": order.id,
+            "occurred_at": now.isoformat(), "data": data}

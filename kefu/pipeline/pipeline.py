@@ -1,32 +1,58 @@
-"""The conversation pipeline every channel shares: inbox stream -> Rasa -> transcript -> the customer's channel."""
+"""The conversation pipeline every channel shares: inbox stream -> Rasa -> transcript -> the customer's channel.
+
+Each shard is served by whichever process holds its lease; the lease is checked before every entry. Every
+process reads under its own consumer name and, on taking a shard over, claims the entries its previous holder
+left pending. One entry's failure never stops its shard (kefu/pipeline/boundary.py), and a replayed entry never
+asks Rasa again once Rasa answered it (kefu/pipeline/progress.py).
+"""
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
+import secrets
 import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import redis.asyncio as aioredis
 
+from kefu.config.retention import RetentionSettings
 from kefu.core import keys
 from kefu.core.conversations import Understanding
+from kefu.core.deadletter import DeadLetters
 from kefu.core.delivery import Delivery
 from kefu.core.i18n import detect_language, t
-from kefu.core.inbox import GROUP, Inbox
+from kefu.core.inbox import GROUP, Inbox, idempotency_key
 from kefu.core.messages import InboundMessage, OutboundMessage
-from kefu.dialogue.rasa_client import RasaClient, RasaTurn, RasaUnavailable
+from kefu.core.tasks import cancel_and_wait
+from kefu.dialogue.rasa_client import RasaTurn, RasaUnavailable
+from kefu.handoff.decision import Decision
+from kefu.pipeline import heartbeat
+from kefu.pipeline.boundary import (
+    ENTRY_RETRY_DELAYS_S,
+    SHARD_BACKOFF_S,
+    GiveUp,
+    describe,
+    is_nogroup,
+    is_redis_down,
+    parse_entry,
+)
+from kefu.pipeline.progress import EntryProgress
 
 if TYPE_CHECKING:
-    from kefu.handoff.decision import Decision
     from kefu.handoff.manager import HandoffManager
 
 log = logging.getLogger(__name__)
 
 LEASE_MS = 15_000
 RETRY_DELAYS_S = (0.5, 1, 2, 4, 8)
+# Entries claimed per round when taking over a shard's pending entries.
+CLAIM_COUNT = 100
+# How often failed hand-backs are looked at (each has its own backoff, kefu/handoff/resumes.py).
+RESUME_CHECK_S = 2.0
 
 ProcessedHook = Callable[[InboundMessage, RasaTurn], Awaitable[None]]
 # Consulted in order before Rasa: True means the message was answered here (e.g. a satisfaction rating tap) and
@@ -42,10 +68,34 @@ _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
+# Give a lease up on the way out (only ours), with the shard's heartbeat: a restarted worker need not wait for it.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1], KEYS[2]) end
+return 0
+"""
+
+
+def _raise_if_cancelled() -> None:
+    """A cancellation that arrived inside a Redis call can surface as a ConnectionError: it is still a stop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+class Dialogue(Protocol):
+    """What the pipeline asks of Rasa: kefu/dialogue's client (or a pool of them)."""
+
+    async def handle(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> RasaTurn: ...
+
+
+# Told apart from an earlier process that had the same pid (a container restarted).
+_PROCESS_TAG = secrets.token_hex(3)
+_pipelines = itertools.count(1)
 
 
 def consumer_name() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
+    """This process's name (host, pid, a random tag), the same on every call."""
+    return f"{socket.gethostname()}-{os.getpid()}-{_PROCESS_TAG}"
 
 
 class Pipeline:
@@ -54,13 +104,14 @@ class Pipeline:
     def __init__(
         self,
         redis: aioredis.Redis,
-        rasa: RasaClient,
+        rasa: Dialogue,
         delivery: Delivery,
         shards: int,
         on_processed: ProcessedHook | None = None,
         handoff: HandoffManager | None = None,
         interceptors: Sequence[Interceptor] = (),
         observers: Sequence[TurnObserver] = (),
+        retention: RetentionSettings | None = None,
     ) -> None:
         # Human takeover (kefu/handoff): consulted before Rasa (held conversations skip it) and after.
         self.handoff = handoff
@@ -73,105 +124,248 @@ class Pipeline:
         self.shards = shards
         self.inbox = Inbox(redis, shards)
         self.conversations = delivery.conversations
-        self.owner = consumer_name()
+        # The lease owner and stream consumer: this process's name, and which of its pipelines (tests run several).
+        self.owner = f"{consumer_name()}-{next(_pipelines)}"
+        self.retention = retention or RetentionSettings()
         self._renew = redis.register_script(_RENEW)
+        self._release = redis.register_script(_RELEASE)
+        self._give_up = GiveUp(DeadLetters(redis, self.retention.dead_letter_max), delivery, handoff)
 
     async def run(self) -> None:
-        """Serve every shard until cancelled."""
-        await self.inbox.ensure_groups()
-        await asyncio.gather(*(self._serve_shard(shard) for shard in range(self.shards)))
+        """Serve every shard until cancelled; no failure of one shard's loop ends it (or the others). Failed
+        hand-backs are retried beside them (kefu/handoff/resumes.py)."""
+        loops = [asyncio.create_task(self._retry_resumes(), name="kefu-resumes")]
+        loops += [asyncio.create_task(self._serve_shard(shard), name=f"kefu-shard-{shard}")
+                  for shard in range(self.shards)]
+        try:
+            await asyncio.gather(*loops)
+        finally:  # stopped: every loop ends (and gives its lease up) before run() returns
+            await asyncio.gather(*(cancel_and_wait(loop) for loop in loops), return_exceptions=True)
+
+    async def _retry_resumes(self) -> None:
+        if self.handoff is None:
+            return
+        while True:
+            try:
+                await self.handoff.retry_resumes()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - a background loop's boundary: logged, tried again later
+                _raise_if_cancelled()
+                log.warning("failed hand-backs: %s; trying again later", describe(error))
+            await asyncio.sleep(RESUME_CHECK_S)
 
     async def _serve_shard(self, shard: int) -> None:
         lease = keys.shard_lease(shard)
-        while True:
-            try:
-                if await self.redis.set(lease, self.owner, nx=True, px=LEASE_MS) or await self._renew(
-                    keys=[lease], args=[self.owner, LEASE_MS]
-                ):
-                    await self._drain(shard, lease)
-                else:
-                    await asyncio.sleep(LEASE_MS / 3000)
-            except (aioredis.ConnectionError, aioredis.TimeoutError) as error:
-                log.warning("shard %s: Redis unavailable (%s); retrying", shard, error)
-                await asyncio.sleep(1)
+        failures = 0
+        try:
+            while True:
+                try:
+                    if await self._take_lease(lease):
+                        await self._drain(shard, lease)
+                        failures = 0
+                    else:
+                        await asyncio.sleep(LEASE_MS / 3000)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # noqa: BLE001 - the shard loop's boundary: logged, then recovered
+                    _raise_if_cancelled()
+                    await self._shard_failed(shard, error, failures)
+                    failures += 1
+        finally:
+            await self._give_lease_up(shard, lease)
+
+    async def _give_lease_up(self, shard: int, lease: str) -> None:
+        """Best effort on the way out; twice, since the cancelled read may have left its connection broken."""
+        for _ in range(2):
+            with contextlib.suppress(aioredis.RedisError, OSError, TimeoutError):
+                await asyncio.wait_for(
+                    self._release(keys=[lease, keys.shard_heartbeat(shard)], args=[self.owner]), timeout=1)
+                return
+
+    async def _take_lease(self, lease: str) -> bool:
+        return bool(await self.redis.set(lease, self.owner, nx=True, px=LEASE_MS)
+                    or await self._renew(keys=[lease], args=[self.owner, LEASE_MS]))
+
+    async def _shard_failed(self, shard: int, error: Exception, failures: int) -> None:
+        if is_redis_down(error):
+            log.warning("shard %s: Redis unavailable (%s); retrying", shard, error)
+        elif is_nogroup(error):
+            log.error("shard %s: the consumer group is gone (%s); creating it again", shard, error)
+        else:
+            log.error("shard %s: %s; the shard goes on after a pause", shard, describe(error),
+                      exc_info=(type(error), error, error.__traceback__))
+        await asyncio.sleep(SHARD_BACKOFF_S[min(failures, len(SHARD_BACKOFF_S) - 1)])
+        with contextlib.suppress(aioredis.RedisError):
+            await heartbeat.beat(self.redis, shard, self.owner, "recovering")
 
     async def _drain(self, shard: int, lease: str) -> None:
         """Process pending entries first (left by a crash), then new ones, while the lease holds."""
-        consumer = f"shard-{shard}"
+        stream = keys.inbox_stream(shard)
+        await self.inbox.ensure_group(shard)
+        await self._claim_pending(shard)
         next_id = "0"
         # The lease is renewed in the background, so a long wait for Rasa cannot let another gateway
-        # take the shard and answer the same message twice.
-        keeper = asyncio.create_task(self._keep_lease(lease))
+        # take the shard and answer the same message twice; it is also checked before every entry.
+        keeper = asyncio.create_task(self._keep_lease(shard, lease))
         try:
             while not keeper.done():
-                batches = await self.redis.xreadgroup(
-                    GROUP, consumer, {keys.inbox_stream(shard): next_id}, count=20, block=2000
-                )
+                batches = await self.redis.xreadgroup(GROUP, self.owner, {stream: next_id}, count=20, block=2000)
                 entries = batches[0][1] if batches else []
                 if next_id == "0" and not entries:
                     next_id = ">"
                     continue
                 for entry_id, fields in entries:
+                    if not await self._renew(keys=[lease], args=[self.owner, LEASE_MS]):
+                        log.warning("shard %s: lease lost before entry %s; leaving it to the new holder", shard,
+                                    entry_id)
+                        return
                     await self._handle_entry(shard, entry_id, fields)
-        finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError, aioredis.ConnectionError, aioredis.TimeoutError):
-                await keeper
+        finally:  # redis-py can swallow a cancellation: cancel until the keeper has really ended
+            with contextlib.suppress(aioredis.RedisError):
+                await cancel_and_wait(keeper)
 
-    async def _keep_lease(self, lease: str) -> None:
-        """Renew the lease until it is lost (returns) or the drain ends (cancelled)."""
+    async def _claim_pending(self, shard: int) -> None:
+        """Take over what earlier holders of the shard left unacknowledged (we hold the lease, so nobody else
+        works on them), then forget consumers with nothing pending, so the group does not grow per restart."""
+        stream = keys.inbox_stream(shard)
+        start = "0-0"
+        while True:
+            answer = await self.redis.xautoclaim(stream, GROUP, self.owner, min_idle_time=0, start_id=start,
+                                                 count=CLAIM_COUNT)
+            start = answer[0]
+            if start == "0-0":
+                break
+        for consumer in await self.redis.xinfo_consumers(stream, GROUP):
+            if consumer["name"] != self.owner and not consumer["pending"]:
+                await self.redis.xgroup_delconsumer(stream, GROUP, consumer["name"])
+
+    async def _keep_lease(self, shard: int, lease: str) -> None:
+        """Renew the lease, and beat the shard's heartbeat, until the lease is lost (returns) or the drain ends
+        (cancelled): a shard whose loop died or lost its lease stops beating."""
         while await self._renew(keys=[lease], args=[self.owner, LEASE_MS]):
+            await heartbeat.beat(self.redis, shard, self.owner)
             await asyncio.sleep(LEASE_MS / 3000)
 
     async def _handle_entry(self, shard: int, entry_id: str, fields: Mapping[str, str]) -> None:
-        done_key = keys.entry_done(shard, entry_id)
-        if not await self.redis.exists(done_key):
+        """Answer one entry inside the error boundary (kefu/pipeline/boundary.py): Redis outages and a lost group
+        go up to the shard's loop; anything else is retried, then the entry is given up on and the shard goes on."""
+        if not fields:  # deleted while still pending: it was answered (done, acknowledged, deleted at once)
+            await self._finish(shard, entry_id)
+            return
+        attempts = 0
+        while True:
+            attempts += 1
             try:
-                message = InboundMessage.from_json(fields["message"])
-            except (KeyError, TypeError, ValueError):
-                log.error("shard %s: unreadable entry %s dropped: %r", shard, entry_id, fields)
-            else:
-                turn = await self.process(message)
-                if self.on_processed is not None:
-                    await self.on_processed(message, turn)
+                await self._answer_entry(shard, entry_id, fields)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the boundary: every failure is logged, retried, then handed to a person
+                _raise_if_cancelled()
+                if is_redis_down(error) or is_nogroup(error):
+                    raise
+                if attempts <= len(ENTRY_RETRY_DELAYS_S):
+                    log.warning("shard %s: entry %s failed (attempt %s): %s", shard, entry_id, attempts,
+                                describe(error), exc_info=(type(error), error, error.__traceback__))
+                    await asyncio.sleep(ENTRY_RETRY_DELAYS_S[attempts - 1])
+                    continue
+                await self._give_up(shard, entry_id, fields, error, attempts)
+                break
+        await self._finish(shard, entry_id)
+
+    async def _answer_entry(self, shard: int, entry_id: str, fields: Mapping[str, str]) -> None:
+        if await self.redis.exists(keys.entry_done(shard, entry_id)):
+            return
+        message = parse_entry(fields)  # an unreadable entry fails here, and is given up on like any failure
+        progress = await EntryProgress.load(self.redis, shard, entry_id, self.retention.done_ttl_s)
+        turn = await self.process(message, progress)
+        if self.on_processed is not None:
+            await self.on_processed(message, turn)
+
+    async def _finish(self, shard: int, entry_id: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(done_key, "1", ex=24 * 3600)
+            pipe.set(keys.entry_done(shard, entry_id), "1", ex=self.retention.done_ttl_s)
             pipe.xack(keys.inbox_stream(shard), GROUP, entry_id)
             pipe.xdel(keys.inbox_stream(shard), entry_id)
+            pipe.delete(keys.entry_progress(shard, entry_id))
             await pipe.execute()
 
-    async def process(self, message: InboundMessage) -> RasaTurn:
-        """Answer one message: ask Rasa (waiting out an outage), store and deliver the replies."""
-        metadata = {
-            "customer_id": message.customer_id,
-            "channel": message.channel,
-            "conversation_id": message.conversation_id,
-        } | message.metadata
-        if self.handoff is not None and await self.handoff.before(message):
-            return HELD_TURN
-        for intercept in self.interceptors:
-            if await intercept(message):
+    async def process(self, message: InboundMessage, progress: EntryProgress | None = None) -> RasaTurn:
+        """Answer one message: ask Rasa (waiting out an outage), store and deliver the replies.
+
+        ``progress`` is the entry's record (kefu/pipeline/progress.py): a step it holds is not done again.
+        """
+        progress = progress or EntryProgress()
+        turn = progress.turn
+        if turn is None:
+            if progress.has("held") or await self._held(message, progress):
                 return HELD_TURN
-        turn = await self._ask_rasa(message, metadata)
+            turn = await self._ask_rasa(message, self._metadata(message))
+            await progress.answered(turn)  # before anything is stored or sent: a replay never asks again
         await self.conversations.set_understanding(message.conversation_id, message.message_id, turn.understanding)
         if turn.slots.get("lang"):
             await self.conversations.set_language(message.conversation_id, str(turn.slots["lang"]))
-        decision = await self.handoff.after(message, turn) if self.handoff is not None else None
+        decision = await self._decide(message, turn, progress)
         if decision is not None and decision.handoff:
-            await self._observe(message, turn, decision)
+            await self._observe(message, turn, decision, progress)
             return turn  # a person takes over; the customer was told, the bot's replies are dropped
-        for reply in turn.replies:
+        for number, reply in enumerate(turn.replies, start=1):
+            if number <= progress.delivered:
+                continue
             await self.delivery.deliver(message.channel, OutboundMessage(
                 conversation_id=message.conversation_id, text=reply.text, buttons=reply.buttons
             ))
-        if decision is not None and decision.offer:  # after the bot's answer: "shall I ask a colleague?"
-            await self.handoff.offer(message, turn)
-        await self._observe(message, turn, decision)
+            await progress.delivered_up_to(number)
+        if decision is not None and decision.offer and not progress.has("offered"):
+            await self.handoff.offer(message, turn)  # after the bot's answer: "shall I ask a colleague?"
+            await progress.mark("offered")
+        await self._observe(message, turn, decision, progress)
         return turn
 
-    async def _observe(self, message: InboundMessage, turn: RasaTurn, decision: Decision | None) -> None:
+    @staticmethod
+    def _metadata(message: InboundMessage) -> dict[str, Any]:
+        return {
+            "customer_id": message.customer_id,
+            "channel": message.channel,
+            "conversation_id": message.conversation_id,
+            "idempotency_key": idempotency_key(message),
+        } | message.metadata
+
+    async def _held(self, message: InboundMessage, progress: EntryProgress) -> bool:
+        """People hold the conversation, or an interceptor answered: Rasa is not asked."""
+        held = self.handoff is not None and await self.handoff.before(message)
+        for intercept in () if held else self.interceptors:
+            if await intercept(message):
+                held = True
+                break
+        if held:
+            await progress.mark("held")
+        return held
+
+    async def _decide(self, message: InboundMessage, turn: RasaTurn, progress: EntryProgress) -> Decision | None:
+        """The handoff decision, taken once per entry: a replay reads it back, and a handoff this very message
+        opened (its record lost with Redis) is recognised by its trigger, so no second ticket opens."""
+        if self.handoff is None:
+            return None
+        recorded, decision = progress.decision
+        if recorded:
+            return decision
+        held = await self.handoff.store.holding(await self.conversations.live_id(message.conversation_id))
+        if held is not None and held.trigger_id == message.message_id:
+            decision = Decision("handoff", held.reason, held.priority, "replayed")
+        else:
+            decision = await self.handoff.after(message, turn)
+        await progress.decided(decision)
+        return decision
+
+    async def _observe(self, message: InboundMessage, turn: RasaTurn, decision: Decision | None,
+                       progress: EntryProgress) -> None:
+        if progress.has("observed"):
+            return
         for observe in self.observers:
             await observe(message, turn, decision)
+        await progress.mark("observed")
 
     async def _ask_rasa(self, message: InboundMessage, metadata: dict) -> RasaTurn:
         attempt = 0
@@ -179,6 +373,8 @@ class Pipeline:
             try:
                 # A pressed button sends its intent payload; the transcript keeps the button's title.
                 text = message.metadata.get("payload") or message.text
+                if self.handoff is not None:  # a hand-back whose resume failed: resume first, or wait for Rasa
+                    await self.handoff.ensure_resumed(message.conversation_id)
                 return await self.rasa.handle(message.conversation_id, text, metadata)
             except RasaUnavailable as error:
                 log.warning("conversation %s: Rasa unavailable (%s)", message.conversation_id, error)

@@ -94,7 +94,8 @@ class Conversation:
     slots: dict[str, Any] = field(default_factory=dict)
 
     async def say(self, text: str, intent: str, action: str | None = None,
-                  entities: list[dict[str, Any]] | None = None) -> Turn:
+                  entities: list[dict[str, Any]] | None = None, metadata: dict[str, Any] | None = None) -> Turn:
+        """``metadata`` adds to what the pipeline sends (e.g. the message's ``idempotency_key``)."""
         action_name = action or RULES[intent]
         tracker = Tracker(
             sender_id=self.conversation_id, slots=dict(self.slots),
@@ -102,7 +103,7 @@ class Conversation:
                 "text": text, "intent": {"name": intent, "confidence": 0.9},
                 "entities": entities_in(text) if entities is None else entities,
                 "metadata": {"customer_id": self.customer_id, "channel": self.channel,
-                             "conversation_id": self.conversation_id},
+                             "conversation_id": self.conversation_id} | (metadata or {}),
             },
             events=[], paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen",
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from collections.abc import Coroutine
 from typing import Any
@@ -25,6 +24,7 @@ from kefu.channels.linking import ChannelUser, Customers, LinkRequest, parse_lin
 from kefu.core.delivery import Delivery
 from kefu.core.i18n import detect_language, t
 from kefu.core.messages import InboundMessage, OutboundMessage
+from kefu.core.untrusted import parse_json
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class TelegramReceiver(ChannelReceiver):
         if request.content_type != "application/json":
             return web.Response(status=415, text="expected application/json")
         try:
-            data = json.loads(await request.read())
+            data = parse_json(await request.read())
         except (ValueError, UnicodeDecodeError):
             return web.Response(status=400, text="bad JSON")
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):

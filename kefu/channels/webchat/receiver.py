@@ -1,7 +1,9 @@
 """Web chat's input side: the embeddable widget talks to ``/ws/chat``; replies reach it through Redis pub/sub.
 
 Frames (JSON, both ways) are documented in the README ("Web chat protocol"). Any gateway process can
-hold the socket: replies are published on the conversation's channel and every process forwards its own.
+hold the socket: replies are published on the conversation's channel, and each process has one subscription
+for all of them (kefu/core/subscription.py) that it fans out to the sockets it holds (fanout.py). Limits on
+sockets and messages (limits.py) are checked before anything is queued.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +21,14 @@ from aiohttp import WSMsgType, web
 
 from kefu.channels.base import BUTTON_PAYLOAD, ChannelReceiver
 from kefu.channels.intake import Intake
+from kefu.channels.webchat.address import client_address, limit_key
+from kefu.channels.webchat.fanout import Outlet
+from kefu.channels.webchat.limits import SOCKET_RENEW_S, Refusal, Slot, WebChatLimits
 from kefu.config.settings import DEFAULT_IDENTITY_MAX_AGE_S
+from kefu.config.webchat import WebChatSettings
+from kefu.core import keys
 from kefu.core.delivery import Delivery
-from kefu.core.i18n import detect_language, t
+from kefu.core.i18n import LANGUAGES, detect_language, t
 from kefu.core.identity import (
     VISITOR_ID,
     IdentityRefused,
@@ -30,6 +38,8 @@ from kefu.core.identity import (
 )
 from kefu.core.keys import web_out_channel
 from kefu.core.messages import InboundMessage, OutboundMessage
+from kefu.core.subscription import Subscriber
+from kefu.core.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +47,7 @@ HELLO_TIMEOUT_S = 10
 MAX_FRAME_BYTES = 64 * 1024
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_TRY_AGAIN = 1013
+CLOSE_LIMITED = 4429  # a limit: the widget waits the error frame's retry_after before connecting again
 REDIS_DOWN = (aioredis.ConnectionError, aioredis.TimeoutError)
 CLIENT_ID_MAX = 64
 
@@ -47,6 +58,19 @@ class Visitor:
     customer_id: str | None
     # Where the socket comes from: the action server counts wrong order-verification tries per address too.
     address: str = ""
+    # The language the widget's browser asked for (hello's "lang"): refusals before the customer wrote.
+    lang: str | None = None
+
+
+@dataclass
+class ChatSocket:
+    """One open socket: who, its slot in the socket limits, and what its messages count against."""
+
+    visitor: Visitor
+    slot: Slot
+    lang: str | None
+    # An anonymous visitor whose conversation has nothing yet: their first message counts as a new visitor.
+    new_visitor: bool
 
 
 class HelloError(ValueError):
@@ -64,6 +88,7 @@ class WebChatReceiver(ChannelReceiver):
         identity_secret: str,
         allowed_origins: set[str],
         identity_max_age_s: int = DEFAULT_IDENTITY_MAX_AGE_S,
+        limits: WebChatSettings | None = None,
     ) -> None:
         self.redis = redis
         self.intake = intake
@@ -72,19 +97,44 @@ class WebChatReceiver(ChannelReceiver):
         self.identity_secret = identity_secret
         self.allowed_origins = allowed_origins
         self.identity_max_age_s = identity_max_age_s
+        self.settings = limits or WebChatSettings()
+        self.limits = WebChatLimits(redis, self.settings)
+        # One pub/sub connection for every socket of this process, whatever their number.
+        self.subscriber = Subscriber(redis, patterns=(keys.WEB_OUT_PATTERN,), name="webchat-replies")
+        self._slots: dict[str, Slot] = {}
+        self._renewer: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.subscriber.start()
+        self._renewer = asyncio.create_task(self._renew(), name="kefu-webchat-slots")
+
+    async def stop(self) -> None:
+        if self._renewer is not None:
+            await cancel_and_wait(self._renewer)
+        await self.subscriber.stop()
+
+    async def _renew(self) -> None:
+        """Keep this process's open sockets counted; a crashed process's slots lapse on their own."""
+        while True:
+            await asyncio.sleep(SOCKET_RENEW_S)
+            try:
+                await self.limits.renew(list(self._slots.values()))
+            except REDIS_DOWN as error:
+                log.warning("web chat: could not renew socket slots: %s", error)
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [web.get("/ws/chat", self.handle_socket)]
 
     def identify(self, hello: dict[str, Any]) -> Visitor:
+        lang = hello.get("lang") if hello.get("lang") in LANGUAGES else None
         customer_id = hello.get("customer_id")
         if customer_id:
             self._verify(str(customer_id), hello)
-            return Visitor(customer_conversation(str(customer_id)), str(customer_id))
+            return Visitor(customer_conversation(str(customer_id)), str(customer_id), lang=lang)
         visitor_id = str(hello.get("visitor_id") or "")
         if not VISITOR_ID.match(visitor_id):
             raise HelloError("bad_visitor_id")
-        return Visitor(visitor_conversation(visitor_id), None)
+        return Visitor(visitor_conversation(visitor_id), None, lang=lang)
 
     def _verify(self, customer_id: str, hello: dict[str, Any]) -> None:
         """A signed-in customer only with a fresh signature from the shop; the refusal's code goes to the widget."""
@@ -101,38 +151,65 @@ class WebChatReceiver(ChannelReceiver):
             raise web.HTTPForbidden(text="origin not allowed")
         socket = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME_BYTES)
         await socket.prepare(request)
+        address = client_address(request, self.settings.trusted_proxies)
         try:
-            visitor = dataclasses.replace(await self._hello(socket), address=request.remote or "")
+            visitor = dataclasses.replace(await self._hello(socket), address=address)
         except HelloError as error:
             await socket.send_json({"type": "error", "code": str(error)})
             await socket.close(code=CLOSE_UNAUTHORIZED, message=str(error).encode())
             return socket
-        pubsub = self.redis.pubsub()
+        slot = Slot(uuid.uuid4().hex, visitor.conversation_id, limit_key(address))
         try:
-            # Subscribe before reading the history, so no reply falls between the two.
-            await pubsub.subscribe(web_out_channel(visitor.conversation_id))
-            history = await self.conversations.transcript(visitor.conversation_id)
+            refusal = await self.limits.open_socket(slot)
         except REDIS_DOWN as error:
-            log.error("web chat: Redis unavailable at connect: %s", error)
-            await pubsub.aclose()
-            await socket.send_json({"type": "error", "code": "unavailable", "retry": True})
-            await socket.close(code=CLOSE_TRY_AGAIN, message=b"unavailable")
+            return await _unavailable(socket, error)
+        if refusal is not None:
+            log.warning("web chat: refused a socket of %s from %s (%s)", visitor.conversation_id, address,
+                        refusal.scope)
+            await socket.send_json(self._refusal_frame("too_many_sockets", refusal, visitor.lang))
+            await socket.close(code=CLOSE_LIMITED, message=b"too_many_sockets")
             return socket
-        forwarder = asyncio.create_task(self._forward(pubsub, socket))
+        self._slots[slot.socket_id] = slot
         try:
-            await socket.send_json({
-                "type": "welcome",
-                "conversation_id": visitor.conversation_id,
-                "history": [_public_entry(entry) for entry in history],
-            })
-            await self._receive(socket, visitor)
+            await self._serve(socket, visitor, slot)
         finally:
-            forwarder.cancel()
-            with contextlib.suppress(asyncio.CancelledError, *REDIS_DOWN):
-                await forwarder
+            del self._slots[slot.socket_id]
             with contextlib.suppress(*REDIS_DOWN):
-                await pubsub.aclose()
+                await self.limits.close_socket(slot)
         return socket
+
+    async def _serve(self, socket: web.WebSocketResponse, visitor: Visitor, slot: Slot) -> None:
+        # Listen before reading the history, so no reply falls between the two (and if the shared subscription
+        # is down right now, this socket catches up from the transcript once it is back).
+        with self.subscriber.listen(web_out_channel(visitor.conversation_id)) as replies:
+            outlet = Outlet(self.redis, self.conversations, visitor.conversation_id, socket)
+            try:
+                history, lang = await outlet.history()
+            except REDIS_DOWN as error:
+                await _unavailable(socket, error)
+                return
+            chat = ChatSocket(visitor, slot, lang or visitor.lang,
+                              new_visitor=visitor.customer_id is None and not history)
+            await socket.send_json({"type": "welcome", "conversation_id": visitor.conversation_id,
+                                    "history": history})
+            pump = asyncio.create_task(outlet.pump(replies), name="kefu-webchat-socket")
+            try:
+                await self._receive(socket, chat)
+            finally:
+                await cancel_and_wait(pump)
+
+    def _refusal_frame(self, code: str, refusal: Refusal, lang: str | None, client_id: str | None = None
+                       ) -> dict[str, Any]:
+        """Why (code, scope), when to try again (retry_after, seconds) and the customer's text saying both."""
+        limit = {"conversation": self.settings.sockets_per_conversation}.get(refusal.scope, 0)
+        key = "webchat.too_many_visitors" if refusal.scope == "visitors" else f"webchat.{code}_{refusal.scope}"
+        frame: dict[str, Any] = {"type": "error", "code": code, "scope": refusal.scope,
+                                 "retry_after": refusal.retry_after_s}
+        if client_id is not None:
+            frame["id"] = client_id
+        frame["message"] = t(key, lang, seconds=refusal.retry_after_s, limit=limit,
+                             minutes=max(1, -(-refusal.retry_after_s // 60)))
+        return frame
 
     async def _hello(self, socket: web.WebSocketResponse) -> Visitor:
         try:
@@ -149,20 +226,17 @@ class WebChatReceiver(ChannelReceiver):
             raise HelloError("bad_hello")
         return self.identify(hello)
 
-    async def _forward(self, pubsub: aioredis.client.PubSub, socket: web.WebSocketResponse) -> None:
-        async for event in pubsub.listen():
-            if event.get("type") == "message" and not socket.closed:
-                await socket.send_str(json.dumps({"type": "message"} | json.loads(event["data"]), ensure_ascii=False))
-
-    async def _receive(self, socket: web.WebSocketResponse, visitor: Visitor) -> None:
+    async def _receive(self, socket: web.WebSocketResponse, chat: ChatSocket) -> None:
         async for frame in socket:
             if frame.type != WSMsgType.TEXT:
                 continue
-            reply = await self._take_frame(frame.data, visitor)
+            reply = await self._take_frame(frame.data, chat)
             await socket.send_json(reply)
 
-    async def _take_frame(self, data: str, visitor: Visitor) -> dict[str, Any]:
-        """Validate one client frame and queue its message; the answer is an ack or an error frame."""
+    async def _take_frame(self, data: str, chat: ChatSocket) -> dict[str, Any]:
+        """Validate one client frame, check the limits, and queue its message; the answer is an ack or an error
+        frame."""
+        visitor = chat.visitor
         try:
             frame = json.loads(data)
         except ValueError:
@@ -188,6 +262,14 @@ class WebChatReceiver(ChannelReceiver):
             metadata=metadata,
         )
         try:
+            refusal = await self.limits.admit_message(message.message_id, chat.slot,
+                                                      visitor.conversation_id if chat.new_visitor else None)
+            if refusal is not None:
+                log.warning("web chat: refused a message of %s from %s (%s)", visitor.conversation_id,
+                            visitor.address, refusal.scope)
+                code = "too_many_visitors" if refusal.scope == "visitors" else "too_many_messages"
+                return self._refusal_frame(code, refusal, detect_language(text) or chat.lang, client_id)
+            chat.new_visitor = False
             taken = await self.intake.take(message)
             if taken.refused is not None and taken.fresh:
                 await self.delivery.keep(self.name, OutboundMessage(visitor.conversation_id, taken.answer or ""))
@@ -200,6 +282,9 @@ class WebChatReceiver(ChannelReceiver):
         return {"type": "ack", "id": client_id, "duplicate": not taken.fresh}
 
 
-def _public_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    """What the customer's own widget may see of the transcript (not the bot's understanding)."""
-    return {k: entry[k] for k in ("id", "role", "text", "ts", "buttons") if k in entry}
+async def _unavailable(socket: web.WebSocketResponse, error: Exception) -> web.WebSocketResponse:
+    """Redis is down as the socket opens: the widget connects again a little later."""
+    log.error("web chat: Redis unavailable at connect: %s", error)
+    await socket.send_json({"type": "error", "code": "unavailable", "retry": True})
+    await socket.close(code=CLOSE_TRY_AGAIN, message=b"unavailable")
+    return socket

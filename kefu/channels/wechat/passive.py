@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 
 from kefu.core import keys
 from kefu.core.inbox import Waiting
+from kefu.core.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +73,7 @@ class PassiveReplies:
 
     async def stop(self) -> None:
         if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+            await cancel_and_wait(self._listener)  # redis-py can swallow one cancel (kefu/core/tasks.py)
             self._listener = None
 
     def expect(self, conversation_id: str) -> Waiter | None:

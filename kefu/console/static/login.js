@@ -9,5 +9,7 @@ document.getElementById("login").addEventListener("submit", async (event) => {
                           password: document.getElementById("password").value}),
   });
   if (response.ok) { window.location.assign("/console"); return; }
-  error.textContent = response.status === 401 ? "Wrong username or password." : "Sign-in failed (" + response.status + ").";
+  error.textContent = response.status === 401 ? "用户名或密码错误。Wrong username or password."
+    : response.status === 429 ? "尝试次数过多，请稍后再试。Too many attempts; try again later."
+    : "登录失败 Sign-in failed (" + response.status + ").";
 });

@@ -92,6 +92,7 @@
   var socket = null;
   var ready = false;
   var retryMs = 500;
+  var limitedFor = 0;  /* seconds a limit asked us to wait (error frame "retry_after") */
 
   function render(entry, extraClass) {
     var key = entry.id;
@@ -169,6 +170,13 @@
       render(frame);
     } else if (frame.type === "error") {
       if (frame.retry) { return; }  /* stays in the outbox; sent again after reconnecting */
+      if (frame.retry_after) {  /* a limit: say why and when, keep the message, send it again then */
+        limitedFor = Number(frame.retry_after) || 30;
+        render({ role: "system", text: frame.message || frame.code }, "kefu-error");
+        var waiting = outbox().filter(function (item) { return item.id === frame.id; })[0];
+        if (waiting) { setTimeout(function () { transmit(waiting); }, limitedFor * 1000); }
+        return;
+      }
       if (frame.id) { saveOutbox(outbox().filter(function (item) { return item.id !== frame.id; })); }
       render({ role: "system", text: frame.message || (frame.code === "expired" ? labels.expired : frame.code) }, "kefu-error");
     }
@@ -179,7 +187,7 @@
     socket = new WebSocket(wsUrl);
     socket.addEventListener("open", function () {
       retryMs = 500;
-      var hello = { type: "hello", visitor_id: visitorId };
+      var hello = { type: "hello", visitor_id: visitorId, lang: zh ? "zh" : "en" };
       if (customerId) { hello.customer_id = customerId; hello.issued_at = issuedAt; hello.signature = signature; }
       socket.send(JSON.stringify(hello));
     });
@@ -190,6 +198,7 @@
       ready = false;
       status.textContent = labels.offline;
       if (event.code === 4401) { return; }
+      if (event.code === 4429) { setTimeout(connect, Math.max(limitedFor, 5) * 1000); return; }
       setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, 10000);
     });

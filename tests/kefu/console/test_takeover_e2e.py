@@ -105,13 +105,19 @@ async def test_complaint_to_agent_and_back(open_gateway: Settings) -> None:
         status_reply = await customer.ask(f"what's happening with ticket {ticket}?")
         assert ticket in status_reply and "closed" in status_reply
 
-        _, packet = await agent.get(f"/console/api/tickets/{ticket}")
+        # A finished ticket's packet is a supervisor's to read (issue 9 #7), with the notes kept.
+        assert (await agent.get(f"/console/api/tickets/{ticket}"))[0] == 404
+    sue = await add_user(settings.redis_url, "sue", "supervisor")
+    async with signed_in(base, "sue", sue) as supervisor:
+        _, packet = await supervisor.get(f"/console/api/tickets/{ticket}")
         assert [n["text"] for n in packet["notes"]] == ["courier: ZTO depot Pudong, ask for photo"]
 
 
 async def test_two_agents_claim_at_once_and_safety_is_urgent(open_gateway: Settings) -> None:
     settings, base = open_gateway, open_gateway.public_origin
-    ann, bob = await add_user(settings.redis_url, "ann"), await add_user(settings.redis_url, "bob")
+    # Safety reports are the safety team's only (issue 9 #7): two of its members race for one.
+    ann = await add_user(settings.redis_url, "ann", team="safety")
+    bob = await add_user(settings.redis_url, "bob", team="safety")
     async with signed_in(base, "ann", ann) as first, signed_in(base, "bob", bob) as second, chat(
         base, customer_id="c1001", secret=settings.identity_secret
     ) as customer:
@@ -121,7 +127,7 @@ async def test_two_agents_claim_at_once_and_safety_is_urgent(open_gateway: Setti
         ticket = TICKET.search(told)[0]
         queued = await first.wait_for(lambda e: e["type"] == "queued")
         assert (queued["item"]["reason"], queued["item"]["priority"]) == ("safety", "urgent")
-        assert queued["item"]["team"] == "safety"  # no safety agent online: these general agents may take it
+        assert queued["item"]["team"] == "safety"
 
         results = await asyncio.gather(first.act(ticket, "claim"), second.act(ticket, "claim"))
         assert sorted(status for status, _ in results) == [200, 409]

@@ -63,11 +63,11 @@ async def test_transfer_to_an_agent_reaches_them_live_and_tells_the_customer_not
 
         assert (await second.get(f"/console/api/tickets/{ticket}"))[0] == 200
         assert (await first.get(f"/console/api/tickets/{ticket}"))[0] == 404  # no longer ann's to see
-        assert (await first.act(ticket, "reply", text="still me"))[0] == 409
-        assert (await first.act(ticket, "transfer", to="ann"))[0] == 409
+        assert (await first.act(ticket, "reply", text="still me"))[0] == 404
+        assert (await first.act(ticket, "transfer", to="ann"))[0] == 404
         assert await ConversationStore(redis).transcript(handoff.conversation_id) == before
         assert (await second.act(ticket, "reply", text="Hi, Bob here."))[0] == 200
-        assert (await first.act(ticket, "transfer", to="nobody"))[0] == 409
+        assert (await first.act(ticket, "transfer", to="nobody"))[0] == 404  # not hers to see any more
 
 
 async def test_transfer_to_a_team_puts_it_in_that_teams_queue(
@@ -111,25 +111,34 @@ async def test_transfer_to_a_team_puts_it_in_that_teams_queue(
         assert (await supervisor.get(f"/console/api/tickets/{ticket}"))[0] == 200
 
 
-async def test_safety_reports_wait_for_the_safety_team_unless_none_of_it_is_online(
+async def test_safety_reports_are_only_for_the_safety_team_and_supervisors(
     console: str, redis_url: str, redis: aioredis.Redis  # noqa: F811
 ) -> None:
+    """Issue 9 #7: the safety team's tickets never fall back to everyone (the on-call rule pages instead);
+    before, a general agent saw and took one whenever no safety agent was online."""
     ann, sam = await add_user(redis_url, "ann"), await add_user(redis_url, "sam", team="safety")
+    sue = await add_user(redis_url, "sue", "supervisor")
     assert team_for("safety") == "safety" and team_for("complaint") == ""
     ticket = (await open_handoff(redis, "v3", "safety")).ticket_id
-    async with signed_in(console, "ann", ann) as general, signed_in(console, "sam", sam) as member:
+    async with signed_in(console, "ann", ann) as general, signed_in(console, "sam", sam) as member, signed_in(
+        console, "sue", sue
+    ) as supervisor:
         await general.connect()
-        # No safety agent online: everyone sees it and may take it.
-        assert queued_ids((await general.get("/console/api/queue"))[1]) == [ticket]
-        await member.connect()
-        await general.wait_for(lambda e: e["type"] == "presence" and e["agent"] == "sam", 10)
+        # No safety agent online: still not a general agent's to see or take.
         assert queued_ids((await general.get("/console/api/queue"))[1]) == []
         assert (await general.get(f"/console/api/tickets/{ticket}"))[0] == 404
         assert (await general.act(ticket, "claim"))[1]["error"] == "team"
-        # The only safety agent steps away: the report is everyone's again.
+        assert (await general.act(ticket, "close", resolution="resolved"))[1]["error"] == "team"
+        assert queued_ids((await supervisor.get("/console/api/queue"))[1]) == [ticket]
+        assert (await supervisor.get(f"/console/api/tickets/{ticket}"))[0] == 200
+        await member.connect()
+        await general.wait_for(lambda e: e["type"] == "presence" and e["agent"] == "sam", 10)
+        assert queued_ids((await member.get("/console/api/queue"))[1]) == [ticket]
+        # The only safety agent steps away: still the safety team's.
         assert (await member.post("/console/api/presence", {"status": "away"}))[0] == 200
-        assert queued_ids((await general.get("/console/api/queue"))[1]) == [ticket]
-        assert (await general.act(ticket, "claim"))[0] == 200
+        assert queued_ids((await general.get("/console/api/queue"))[1]) == []
+        assert (await member.act(ticket, "claim"))[0] == 200
+        assert (await general.get(f"/console/api/tickets/{ticket}"))[0] == 404
 
 
 async def test_transfer_refused_without_a_session_or_the_csrf_token(

@@ -54,6 +54,27 @@ def test_hard_negatives_stay_with_the_bot(text: str) -> None:
     assert not HandoffPolicy.default().decide(text, understood("order_status")).handoff
 
 
+@pytest.mark.parametrize("text", [
+    "burn cream", "hospital bed", "smoke-coloured sunglasses", "court shoes", "human hair wig", "热销爆款", "火爆",
+    "the toxic waste sour candy, is it vegan", "allergy eye drops", "a choke chain for a big dog", "爆炸盐洗衣粉",
+    "电击灭蚊拍", "炸裂好看的裙子", "冒烟效果的舞台灯", "poison-themed board game",
+])
+def test_the_lexicon_does_not_fire_on_product_names_and_idioms(text: str) -> None:
+    assert lexicon_reason(default_detector(), text) is None, text
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("I had an allergic reaction to the lotion", "safety"),
+    ("my son swallowed a magnet", "safety"),
+    ("food poisoning from your ham", "safety"),
+    ("插头漏电，我被电击了一下", "safety"),
+    ("我要投诉，一直没处理", "complaint"),
+    ("get me your manager", "human"),
+])
+def test_the_lexicon_keeps_its_explicit_triggers(text: str, reason: str) -> None:
+    assert lexicon_reason(default_detector(), text) == reason, text
+
+
 def test_safety_wins_over_everything() -> None:
     text = "I want to complain: the charger caught fire, get me a human"
     decision = HandoffPolicy.default().decide(text, understood("request_human"))

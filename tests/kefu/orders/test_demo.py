@@ -107,3 +107,50 @@ async def test_seed_times_are_relative(redis_client: aioredis.Redis) -> None:
     await seed_demo(redis_client, now=later)
     order = await DemoOrderBackend(redis_client).get_order("DD20261104005")
     assert later - timedelta(days=5) < order.created_at < later
+
+
+async def test_an_operation_repeated_under_its_idempotency_key_is_done_once(
+    redis_client: aioredis.Redis, backend: DemoOrderBackend,
+) -> None:
+    """A replayed message (or an action Rasa ran again) asks with the same key: one request, the same answer."""
+    first = await backend.request_return("DD20261104006", "exchange", pickup=True, idempotency_key="msg-1")
+    again = await backend.request_return("DD20261104006", "exchange", pickup=True, idempotency_key="msg-1")
+    assert again == first
+    assert await redis_client.get("kefu:demo:request:counter") == "1"
+    other = await backend.request_return("DD20261104006", "exchange", pickup=True, idempotency_key="msg-2")
+    assert other.id != first.id  # another message is another request
+    invoice = await backend.request_invoice("DD20261104005", "个人", None, idempotency_key="msg-3")
+    assert await backend.request_invoice("DD20261104005", "个人", None, idempotency_key="msg-3") == invoice
+    refund = await backend.request_refund("DD20261104002", "不想要了", idempotency_key="msg-4")
+    assert await backend.request_refund("DD20261104002", "不想要了", idempotency_key="msg-4") == refund
+
+
+async def test_a_repeated_cancel_or_address_change_answers_the_first_result(backend: DemoOrderBackend) -> None:
+    cancelled = await backend.cancel("DD20261104001", idempotency_key="msg-5")
+    # Without the key the rules would refuse now (already cancelled); with it, the first answer comes back.
+    assert await backend.cancel("DD20261104001", idempotency_key="msg-5") == cancelled
+    with pytest.raises(ShopRefused):
+        await backend.cancel("DD20261104001", idempotency_key="msg-6")
+    moved = await backend.change_address("DD20261104002", "上海市黄浦区人民大道 200 号", idempotency_key="msg-7")
+    assert await backend.change_address("DD20261104002", "上海市黄浦区人民大道 200 号",
+                                        idempotency_key="msg-7") == moved
+
+
+async def test_a_refused_or_failed_operation_is_not_remembered(
+    redis_client: aioredis.Redis, backend: DemoOrderBackend,
+) -> None:
+    with pytest.raises(ShopRefused):
+        await backend.cancel("DD20261104005", idempotency_key="msg-8")  # shipped: refused
+    assert not await redis_client.exists("kefu:demo:op:msg-8")
+
+
+async def test_remembered_results_expire(redis_client: aioredis.Redis, backend: DemoOrderBackend) -> None:
+    from kefu.orders.demo import OPERATION_TTL_S
+
+    await backend.request_invoice("DD20261104005", "个人", None, idempotency_key="msg-9")
+    assert 0 < await redis_client.ttl("kefu:demo:op:msg-9") <= OPERATION_TTL_S
+
+
+async def test_orders_of_is_bounded_by_the_limit(backend: DemoOrderBackend) -> None:
+    newest = await backend.orders_of("c1001", limit=3)
+    assert [o.id for o in newest] == [o.id for o in (await backend.orders_of("c1001"))[:3]]

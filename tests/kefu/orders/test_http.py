@@ -16,11 +16,15 @@ from tests.helpers.redis_server import free_port
 NOW = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)
 TOKEN = "s3cret"
 SEEN = web.AppKey("seen", list)
+KEYS = web.AppKey("keys", list)
+LIMITS = web.AppKey("limits", list)
 
 
 def fake_shop() -> web.Application:
     orders = {order.id: order for order in demo_orders(NOW)}
     seen: list[tuple[str, str, object]] = []
+    idempotency_keys: list[str | None] = []
+    limits: list[str | None] = []
 
     @web.middleware
     async def auth(request: web.Request, handler):  # type: ignore[no-untyped-def]
@@ -46,6 +50,7 @@ def fake_shop() -> web.Application:
     async def customer_orders(request: web.Request) -> web.Response:
         mine = [o for o in orders.values() if o.customer_id == request.match_info["id"]]
         mine.sort(key=lambda o: o.created_at, reverse=True)
+        limits.append(request.query.get("limit"))
         return web.json_response({"orders": [o.to_dict() for o in mine]})
 
     async def act(request: web.Request) -> web.Response:
@@ -53,6 +58,7 @@ def fake_shop() -> web.Application:
         body = await request.json()
         action = request.match_info["action"]
         seen.append((order.id, action, body))
+        idempotency_keys.append(request.headers.get("Idempotency-Key"))
         if order.status not in ("unpaid", "paid") and action in ("cancel", "address"):
             return web.json_response({"reason": "already shipped"}, status=409)
         if action in ("cancel", "address"):
@@ -69,6 +75,8 @@ def fake_shop() -> web.Application:
     app.router.add_get("/customers/{id}/orders", customer_orders)
     app.router.add_post("/orders/{id}/{action}", act)
     app[SEEN] = seen
+    app[KEYS] = idempotency_keys
+    app[LIMITS] = limits
     return app
 
 
@@ -160,3 +168,21 @@ async def test_one_session_is_reused_and_closed(backend: HttpOrderBackend) -> No
     assert backend._session is first
     await backend.close()
     assert first is not None and first.closed
+
+
+async def test_every_operation_sends_its_idempotency_key(backend: HttpOrderBackend,
+                                                         shop: tuple[str, web.Application]) -> None:
+    """The contract (module docstring): the shop does an operation once per ``Idempotency-Key``."""
+    await backend.cancel("DD20261104001", idempotency_key="k-cancel")
+    await backend.change_address("DD20261104002", "新地址 1 号", idempotency_key="k-address")
+    await backend.request_refund("DD20261104002", "不要了", idempotency_key="k-refund")
+    await backend.request_return("DD20261104006", "return", False, idempotency_key="k-return")
+    await backend.request_invoice("DD20261104005", "个人", None, idempotency_key="k-invoice")
+    await backend.cancel("DD20261104001")  # no key (not from a customer's message): no header
+    assert shop[1][KEYS] == ["k-cancel", "k-address", "k-refund", "k-return", "k-invoice", None]
+
+
+async def test_orders_of_asks_for_at_most_the_limit(backend: HttpOrderBackend,
+                                                    shop: tuple[str, web.Application]) -> None:
+    assert [o.id for o in await backend.orders_of("c1002", limit=2)] == ["DD20261104010", "DD20261104011"]
+    assert shop[1][LIMITS] == ["2"]
