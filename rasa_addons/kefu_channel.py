@@ -85,20 +85,23 @@ class KefuRestInput(RestInput):
                 return json_response({"error": "sender and message are required"}, status=400)
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
             agent = request.app.ctx.agent
+            if agent is None or not agent.is_ready():  # Rasa would drop the message and answer nothing
+                return json_response({"error": "no model loaded yet"}, status=503)
             key = metadata.get("idempotency_key")
-            if isinstance(key, str) and key:
-                # A turn sent again (Kefu's request timed out while Rasa went on): wait for that run to finish
-                # (it holds the conversation's lock), then answer with what it said instead of running it twice.
-                async with agent.lock_store.lock(sender, wait_time_in_seconds=0.05):
-                    tracker = await agent.processor.get_tracker(sender)
-                answered = answered_turn(tracker, key)
-                if answered is not None:
-                    parsed, messages = answered
-                    return json_response({"messages": messages, "latest_message": parsed,
-                                          "slots": tracker.current_slot_values(), "replayed": True})
             collector = CollectingOutputChannel()
-            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
-            tracker = await agent.processor.get_tracker(sender)
+            message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+            # Under the conversation's lock, as Rasa's own handler runs a turn: a turn sent again with its key
+            # (Kefu's request timed out while Rasa went on) finds the first run finished and is answered from
+            # the tracker; checking outside the lock would let a retry overtake a run still queued for it.
+            async with agent.lock_store.lock(sender, wait_time_in_seconds=0.05):
+                answered = answered_turn(await agent.processor.get_tracker(sender), key) if key else None
+                if answered is None:
+                    await agent.processor.handle_message(message)
+                tracker = await agent.processor.get_tracker(sender)
+            if answered is not None:
+                parsed, messages = answered
+                return json_response({"messages": messages, "latest_message": parsed,
+                                      "slots": tracker.current_slot_values(), "replayed": True})
             latest = tracker.latest_message.parse_data if tracker.latest_message else {}
             return json_response({"messages": collector.messages, "latest_message": latest,
                                   "slots": tracker.current_slot_values()})
