@@ -32,6 +32,23 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 REDIS_DOWN = (aioredis.ConnectionError, aioredis.TimeoutError)
 
 
+def _chat_ok(message: Message) -> bool:
+    return message.chat is not None and type(message.chat.id) is int and type(message.message_id) is int
+
+
+def well_formed(update: Update) -> bool:
+    """What the receiver reads is there and typed as Telegram sends it: python-telegram-bot's ``de_json`` is
+    lenient (a message without a chat, a chat id that is a dict), and such an update was a 500 (bench fuzz)."""
+    if update.message is not None:
+        return _chat_ok(update.message) and (update.message.text is None or isinstance(update.message.text, str))
+    query = update.callback_query
+    if query is not None:
+        return (isinstance(query.id, str) and query.from_user is not None and type(query.from_user.id) is int
+                and (query.message is None or _chat_ok(query.message))
+                and (query.data is None or isinstance(query.data, str)))
+    return True
+
+
 class TelegramReceiver(ChannelReceiver):
     name = "telegram"
 
@@ -74,6 +91,8 @@ class TelegramReceiver(ChannelReceiver):
         try:
             update = Update.de_json(data, self.bot)
         except (KeyError, TypeError, ValueError, AttributeError):
+            return web.Response(status=400, text="not a Telegram update")
+        if not well_formed(update):
             return web.Response(status=400, text="not a Telegram update")
         try:
             await self.take_update(update)
