@@ -61,7 +61,10 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, senders: dict[str, ChannelSender] | None = None) -> Services:
         """``senders`` replaces the configured channels' (the eval collects replies instead of sending them)."""
-        redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=10)
+        # After a Redis restart every pooled connection is dead and fails once: redis-py retries such a command on
+        # a fresh connection only when asked to (a sign-in right after a restart was a 500 without this).
+        redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=10,
+                                        retry_on_error=[aioredis.ConnectionError])
         conversations = ConversationStore(redis, settings.retention)
         inbox = Inbox(redis, settings.shards, settings.retention.seen_ttl_s)
         # Linking a channel user to a customer checks an order: the same backend the actions use.
