@@ -17,6 +17,9 @@ from kefu.ops.stack import Stack, free_port
 from tests.helpers.gateway import running_gateway
 from tests.helpers.redis_server import redis_server
 
+# The `browser` fixture (Debian's Chromium) for every page test.
+pytest_plugins = ["tests.helpers.browser"]
+
 
 @pytest.fixture(scope="session")
 def redis_server_url() -> Iterator[str]:

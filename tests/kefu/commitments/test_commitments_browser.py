@@ -2,20 +2,15 @@
 the satisfaction survey's buttons is stored."""
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from tests.kefu.commitments.rig import Rig, event, eventually, running_rig
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -24,14 +19,6 @@ async def rig(redis_url: str) -> AsyncIterator[Rig]:
         yield rig
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is missing: `make test` installs it"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
-        yield browser
-        await browser.close()
 
 
 async def test_a_shipped_update_reaches_the_widget_and_a_survey_tap_is_stored(rig: Rig, browser: Browser) -> None:

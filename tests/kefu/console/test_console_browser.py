@@ -2,16 +2,14 @@
 markup a customer wrote stays inert text; a shift's inbox (search, snooze, the console in Chinese)."""
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import redis.asyncio as aioredis
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from kefu.config.settings import Settings
 from kefu.console.users import UserStore
@@ -24,21 +22,9 @@ from tests.kefu.console.test_takeover_e2e import open_gateway  # noqa: F401  (fi
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
 PAYLOAD = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>我要投诉，这个快递员态度太恶劣了'
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    assert shutil.which("chromium") == "/usr/bin/chromium", "Debian's chromium is missing"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                                   args=CHROMIUM_FLAGS)
-        yield browser
-        await browser.close()
 
 
 @pytest.mark.stack

@@ -18,7 +18,6 @@ from kefu.core.reviews import QAQueue
 from tests.helpers.console import add_user, signed_in
 from tests.helpers.dashboard_seed import Seeded, seed_dashboard
 from tests.helpers.gateway import running_gateway
-from tests.kefu.console.test_console_browser import browser  # noqa: F401  (fixture)
 from tests.kefu.console.test_dashboard import gateway_settings
 
 pytestmark = pytest.mark.browser
@@ -41,7 +40,7 @@ async def dashboard_gateway(redis_url: str) -> AsyncIterator[Settings]:
         yield settings
 
 
-async def sign_in(browser: Browser, base: str, name: str, password: str,  # noqa: F811
+async def sign_in(browser: Browser, base: str, name: str, password: str,
                   locale: str = "en-US") -> Page:
     """A browser on UTC, whatever the shop's time zone: the page must not lean on the browser's clock."""
     page = await (await browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="UTC",
@@ -77,7 +76,7 @@ async def api_stats(base: str, seeded: Seeded, password: str) -> dict:
     ("zh", {"title": "主管看板", "rate": "机器人解决率", "burn": "烫伤烧伤"}),
 ])
 async def test_dashboard_charts_from_seeded_data(
-    dashboard_gateway: Settings, redis_client: aioredis.Redis, browser: Browser, lang: str,  # noqa: F811
+    dashboard_gateway: Settings, redis_client: aioredis.Redis, browser: Browser, lang: str,
     labels: dict[str, str],
 ) -> None:
     seeded = await seed_dashboard(redis_client, lang)
@@ -117,7 +116,7 @@ async def test_dashboard_charts_from_seeded_data(
 
 
 async def test_a_supervisor_scores_a_sampled_conversation(
-    dashboard_gateway: Settings, redis_client: aioredis.Redis, browser: Browser  # noqa: F811
+    dashboard_gateway: Settings, redis_client: aioredis.Redis, browser: Browser
 ) -> None:
     await ConversationStore(redis_client).add_reply(
         OutboundMessage("cust:c1", "<b>您好</b>，已为您登记", role="agent", sent_at=1050.0), "web")

@@ -2,21 +2,16 @@
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from kefu.config.settings import Settings
 from tests.helpers.gateway import running_gateway
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -26,14 +21,6 @@ async def gateway(stack_settings: Settings) -> AsyncIterator[str]:
         yield base_url
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is missing: `make test` installs it"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
-        yield browser
-        await browser.close()
 
 
 async def test_customer_asks_and_sees_the_answer(gateway: str, browser: Browser) -> None:

@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 import secrets
-import shutil
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from kefu.config.settings import Settings
 from kefu.config.webchat import WebChatSettings
 from kefu.ops.stack import free_port
 from tests.helpers.gateway import running_gateway
-from tests.kefu.web.test_widget_browser import CHROMIUM_FLAGS
 
 pytestmark = pytest.mark.browser
 
@@ -27,14 +25,6 @@ async def gateway(redis_url: str) -> AsyncIterator[str]:
         yield base_url
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is missing: `make test` installs it"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
-        yield browser
-        await browser.close()
 
 
 async def test_a_refused_message_is_explained_and_kept(gateway: str, browser: Browser) -> None:
