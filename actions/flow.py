@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from actions.answers import yes_or_no
 from actions.registry import TOPICS
 from actions.resolve import resolve_order
 from actions.turn import Turn
@@ -13,6 +14,10 @@ log = logging.getLogger(__name__)
 # Questions whose answer is the next message's text, whatever intent the NLU gives it.
 FREE_TEXT_WANTS = frozenset({"address", "invoice"})
 ID_WANTS = frozenset({"order_id", "phone"})
+# Readings that ask for nothing themselves: while we wait for an answer, a message the model read as one of
+# these is first tried as that answer (a bare id taken for nonsense, "可以" for small talk).
+NO_REQUEST_TOPICS = frozenset({"inform", "fallback", "out_of_scope", "smalltalk"})
+ANSWER_ENTITIES = ("order_id", "phone", "ticket_id")
 
 
 async def run_topic(turn: Turn, name: str, resume: dict[str, Any] | None = None) -> None:
@@ -29,24 +34,45 @@ async def run_topic(turn: Turn, name: str, resume: dict[str, Any] | None = None)
     await topic.handle(turn, order)
 
 
+def _carries_id(turn: Turn) -> bool:
+    return bool(turn.entity("order_id") or turn.entity("phone"))
+
+
 def _answers_id_question(turn: Turn, action_topic: str) -> bool:
-    """An inform turn, or a wordless message carrying an id or phone digits, answers our id/phone question."""
+    """An inform turn, or a wordless message or one read as no request, carrying an id or phone digits, answers
+    our id/phone question; a message asking for another topic ("refund DD…") starts that topic instead."""
     if action_topic == "inform":
         return True
-    return turn.is_bare and bool(turn.entity("order_id") or turn.entity("phone"))
+    return (turn.is_bare or action_topic in NO_REQUEST_TOPICS) and _carries_id(turn)
+
+
+async def _answer_awaited(turn: Turn, awaiting: dict[str, Any], action_topic: str) -> bool:
+    """Read the message as the answer to our open question; False when it is not one (then the intent acts)."""
+    want = awaiting["want"]
+    pending = TOPICS[awaiting["topic"]]
+    if want in FREE_TEXT_WANTS and action_topic != "deny" and not turn.pressed and pending.on_text is not None:
+        await pending.on_text(turn, awaiting)
+        return True
+    if want in ID_WANTS and _answers_id_question(turn, action_topic):
+        turn.set_awaiting(None)
+        await run_topic(turn, pending.name, resume=awaiting)
+        return True
+    if want == "confirm" and action_topic in NO_REQUEST_TOPICS and not turn.pressed:
+        answer = yes_or_no(turn.text)
+        if answer is not None:
+            await run_topic(turn, answer)
+            return True
+        if action_topic == "fallback":
+            return turn.ask_again("context.unclear_pending")
+    return False
 
 
 async def dispatch(turn: Turn, action_topic: str) -> None:
     """Check what we are waiting for before doing what the action's intent asks (spec: awaiting first)."""
     awaiting = turn.awaiting
-    if awaiting is not None and awaiting.get("topic") in TOPICS:
-        want = awaiting["want"]
-        pending = TOPICS[awaiting["topic"]]
-        if want in FREE_TEXT_WANTS and action_topic != "deny" and pending.on_text is not None:
-            await pending.on_text(turn, awaiting)
-            return
-        if want in ID_WANTS and _answers_id_question(turn, action_topic):
-            turn.set_awaiting(None)
-            await run_topic(turn, pending.name, resume=awaiting)
-            return
+    if awaiting is not None and awaiting.get("topic") in TOPICS and await _answer_awaited(turn, awaiting, action_topic):
+        return
+    if action_topic in ("fallback", "out_of_scope") and turn.is_bare and any(map(turn.entity, ANSWER_ENTITIES)):
+        # A bare id the model could not place ("T-100871" at low confidence) is information, not nonsense.
+        action_topic = "inform"
     await run_topic(turn, action_topic)

@@ -7,6 +7,7 @@ from typing import Any
 from actions.identity import Identity, phone_last4, phone_matches
 from actions.turn import Turn
 from kefu.core import keys
+from kefu.core.attempts import ORDER_PROOF_LIMIT, AttemptLimiter, Counter, Verdict, order_proof
 from kefu.orders.base import Order, OrderNotFound
 
 log = logging.getLogger(__name__)
@@ -19,30 +20,11 @@ Order ids are sequential and the proof is 4 digits (10,000 values), so the limit
 few tries per hour, while a customer who mistypes a digit or two is not locked out for long."""
 VERIFY_LIMIT_PER_CONVERSATION = 5
 """Wrong tries one conversation may make per window, across all orders: stops one visitor trying them all."""
-VERIFY_LIMIT_PER_ORDER = 5
-"""Wrong tries against one order per window, from anywhere: a fresh conversation per guess gets no further."""
+VERIFY_LIMIT_PER_ORDER = ORDER_PROOF_LIMIT
+"""Wrong tries against one order per window, from anywhere: a fresh conversation per guess gets no further.
+The counter is shared with channel linking (kefu/core/attempts.py ``order_proof``): one order, one secret."""
 VERIFY_LIMIT_PER_ADDRESS = 20
 """Wrong tries from one client address per window: higher, as several customers may share an office or NAT."""
-
-# KEYS: the counters; ARGV[1]: 1 when this try was wrong (count it), 0 when right (only check); ARGV[2]: the
-# window in seconds; ARGV[3..]: each counter's limit. Returns 1 when any counter has reached its limit, so the
-# try that uses up the last chance is refused and right digits are refused until the window ends. Check and
-# increment in one script: concurrent guesses cannot all slip in under the limit.
-_VERIFY_ATTEMPT_LUA = """
-local wrong = tonumber(ARGV[1])
-local locked = 0
-for i, key in ipairs(KEYS) do
-  local count
-  if wrong == 1 then
-    count = redis.call('INCR', key)
-    if redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ARGV[2]) end
-  else
-    count = tonumber(redis.call('GET', key) or '0')
-  end
-  if count >= tonumber(ARGV[i + 2]) then locked = 1 end
-end
-return locked
-"""
 
 
 async def fetch_visible(turn: Turn, order_id: str) -> Order | None:
@@ -75,22 +57,23 @@ async def _ask_for_id(turn: Turn, topic: str) -> None:
     turn.say("ask.order_id_pick", orders="\n".join(lines))
 
 
-def _verify_counters(identity: Identity, order_id: str) -> list[tuple[str, int]]:
-    """The counters an attempt on this order counts against, with their limits (no address, no address counter)."""
-    counters = [(keys.verify_failures("conversation", identity.conversation_id), VERIFY_LIMIT_PER_CONVERSATION),
-                (keys.verify_failures("order", order_id), VERIFY_LIMIT_PER_ORDER)]
+def _verify_counters(identity: Identity, order_id: str) -> list[Counter]:
+    """The counters an attempt on this order counts against (no address, no address counter)."""
+    counters = [Counter(keys.verify_failures("conversation", identity.conversation_id),
+                        VERIFY_LIMIT_PER_CONVERSATION, VERIFY_WINDOW_S),
+                order_proof(order_id)]
     if identity.client_address:
-        counters.append((keys.verify_failures("address", identity.client_address), VERIFY_LIMIT_PER_ADDRESS))
+        counters.append(Counter(keys.verify_failures("address", identity.client_address),
+                                VERIFY_LIMIT_PER_ADDRESS, VERIFY_WINDOW_S))
     return counters
 
 
 async def _verification_locked(turn: Turn, order_id: str, wrong: bool) -> bool:
-    """Record this attempt (a wrong one counts) and say whether verification is locked, in one round trip."""
-    counters = _verify_counters(turn.identity, order_id)
-    locked = await turn.services.redis.eval(
-        _VERIFY_ATTEMPT_LUA, len(counters), *(key for key, _ in counters),
-        int(wrong), VERIFY_WINDOW_S, *(limit for _, limit in counters),
-    )
+    """Record this attempt (a wrong one counts) and say whether verification is locked, in one round trip.
+
+    The wrong try that uses up the last chance is refused too, so the customer is told at once."""
+    verdict = await AttemptLimiter(turn.services.redis).attempt(_verify_counters(turn.identity, order_id), wrong)
+    locked = verdict is not Verdict.OPEN
     if locked:
         log.warning("phone verification locked: order %s, conversation %s, address %s",
                     order_id, turn.identity.conversation_id, turn.identity.client_address)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import redis.asyncio as aioredis
 
 from kefu.config.orders import OrderSettings
-from kefu.config.redis_url import DEFAULT_REDIS_URL, redis_url
+from kefu.config.redis_url import DEFAULT_REDIS_URL, redacted, redis_url
 from kefu.config.shop import ShopSettings
 from kefu.core.tickets import TicketStore
 from kefu.orders import OrderBackend, create_backend
@@ -79,7 +79,7 @@ def services() -> Services:
     if _services is None:
         _services = Services.from_settings(configure())
         log.info("action services ready: backend=%s redis=%s", _services.settings.orders.backend,
-                 _services.settings.redis_url)
+                 redacted(_services.settings.redis_url))
     return _services
 
 

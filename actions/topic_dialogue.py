@@ -7,10 +7,32 @@ from actions.turn import Turn
 from kefu.orders.base import Order
 
 
+def answers_open_question(turn: Turn) -> bool:
+    """A typed yes/no answers the question open now; a tapped button only the question it was sent with."""
+    if not turn.pressed:
+        return True
+    awaiting = turn.awaiting
+    return awaiting is not None and bool(awaiting.get("question")) and turn.question == awaiting.get("question")
+
+
+def refuse_stale_button(turn: Turn) -> None:
+    """An old button was tapped: do nothing, say so, and show what is open now (with its own buttons)."""
+    if not turn.ask_again("context.stale_pending"):
+        turn.say("context.stale_nothing")
+
+
 @topic("affirm")
 async def affirm(turn: Turn, order: Order | None) -> None:
     awaiting = turn.awaiting
-    if awaiting is None or awaiting["want"] != "confirm":
+    if not answers_open_question(turn):
+        refuse_stale_button(turn)
+        return
+    if awaiting is not None and awaiting["want"] != "confirm":
+        # "ok" to "which order?": we still need the answer, so ask again rather than forget the topic.
+        if not turn.ask_again("context.still_waiting"):
+            turn.say("affirm.nothing")
+        return
+    if awaiting is None:
         turn.say("affirm.nothing")
         return
     turn.set_awaiting(None)
@@ -24,6 +46,13 @@ async def affirm(turn: Turn, order: Order | None) -> None:
 @topic("deny")
 async def deny(turn: Turn, order: Order | None) -> None:
     awaiting = turn.awaiting
+    if not answers_open_question(turn):
+        if turn.question is None:
+            # A "No, thanks" button that answers no question of ours (the offer of a person): nothing to drop.
+            turn.say("deny.nothing")
+        else:
+            refuse_stale_button(turn)
+        return
     if awaiting is None:
         turn.say("deny.nothing")
         return

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answers import is_acknowledgement
 from actions.identity import Identity
 from actions.runtime import Services
 from kefu.core.i18n import DEFAULT_LANG, detect_language, has, t
@@ -55,7 +57,12 @@ class Turn:
                 entities.setdefault(entity.get("entity", ""), []).append(str(entity["value"]))
         message_lang = detect_language(text)
         remembered = tracker.get_slot("lang")
-        lang = message_lang or (remembered if remembered in ("zh", "en") else DEFAULT_LANG)
+        known = remembered if remembered in ("zh", "en") else None
+        # "ok" / "好的" say nothing about the language: keep the conversation's.
+        if known and is_acknowledgement(text):
+            lang = known
+        else:
+            lang = message_lang or known or DEFAULT_LANG
         slots = dict(tracker.slots or {})
         turn = cls(
             text=text,
@@ -99,6 +106,17 @@ class Turn:
         return self.message_lang is None
 
     @property
+    def pressed(self) -> bool:
+        """The message is a button's payload (`/intent{...}`): typed text never starts with "/" once the intake
+        has taken it in (kefu/channels/intake.py), so only a button we offered sends one."""
+        return self.text.startswith("/")
+
+    @property
+    def question(self) -> str | None:
+        """The id of the question a pressed button answers (`/affirm{"question": "…"}`), if it carries one."""
+        return self.entity("question")
+
+    @property
     def now(self) -> datetime:
         return self.services.clock()
 
@@ -129,10 +147,15 @@ class Turn:
 
     def ask_confirm(self, text: str, awaiting: dict[str, Any], yes: str = "button.yes",
                     no: str = "button.no") -> None:
-        """A yes/no question with buttons; affirm/deny on the next turn act on `awaiting`."""
-        buttons = [{"title": self.tr(yes), "payload": "/affirm"}, {"title": self.tr(no), "payload": "/deny"}]
+        """A yes/no question with buttons; affirm/deny on the next turn act on `awaiting`.
+
+        The question gets an id that its buttons carry, so a button tapped later answers only this question,
+        never one asked after it (an old "Yes" must not cancel another order)."""
+        question = secrets.token_hex(4)
+        buttons = [{"title": self.tr(yes), "payload": answer_payload("affirm", question)},
+                   {"title": self.tr(no), "payload": answer_payload("deny", question)}]
         self.replies.append(Reply(text, buttons))
-        self.set_awaiting({"want": "confirm", **awaiting})
+        self.set_awaiting({"want": "confirm", **awaiting, "question": question})
 
     # --- formatting ------------------------------------------------------------------------------------
 
@@ -161,10 +184,32 @@ class Turn:
         self.replies.clear()
         self.slot_changes = {k: v for k, v in self.slot_changes.items() if k == "lang"}
 
+    def _remember_prompt(self) -> None:
+        """A question asked this turn keeps what we said (the last reply), so it can be asked again when the
+        customer's answer is unclear or an old button is tapped."""
+        awaiting = self.slot_changes.get("awaiting")
+        if isinstance(awaiting, dict) and "prompt" not in awaiting and self.replies:
+            last = self.replies[-1]
+            self.slot_changes["awaiting"] = {**awaiting, "prompt": {"text": last.text, "buttons": last.buttons}}
+
+    def ask_again(self, key: str) -> bool:
+        """Say `key` ({question}: the open question's text) with its buttons; False when no question is open."""
+        prompt = (self.awaiting or {}).get("prompt")
+        if not isinstance(prompt, dict) or not prompt.get("text"):
+            return False
+        self.say_text(self.tr(key, question=prompt["text"]), list(prompt.get("buttons") or []))
+        return True
+
     def flush(self, dispatcher: CollectingDispatcher) -> list[EventType]:
+        self._remember_prompt()
         for reply in self.replies:
             if reply.buttons:
                 dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
             else:
                 dispatcher.utter_message(text=reply.text)
         return [SlotSet(name, value) for name, value in self.slot_changes.items()]
+
+
+def answer_payload(intent: str, question: str) -> str:
+    """A button's payload answering one question; kefu/channels/base.py BUTTON_PAYLOAD lets exactly this through."""
+    return f'/{intent}{{"question":"{question}"}}'

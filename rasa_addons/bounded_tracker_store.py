@@ -9,12 +9,16 @@ restores the state at the cut: the slots, a running loop, and the pause of a con
 It also saves without reading: Rasa's store reads and merges the stored tracker on every save to keep the older
 sessions that ``retrieve`` leaves out, which this store does not keep anyway (one session: Kefu's domain never
 expires sessions). Runs inside Rasa's environment (.venv-rasa); configured in endpoints.yml.
+
+It connects through ``redis_url`` (Kefu's ``REDIS_URL``: password, ``rediss://`` TLS and ``?ssl_ca_certs=`` in one
+string) when given, so Rasa reaches Redis exactly as Kefu does; ``host``/``port``/``db`` still work without it.
 """
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+import redis
 from rasa.core.tracker_store import RedisTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
@@ -72,8 +76,11 @@ def _turn_start(events: list[Event], earliest: int) -> int | None:
 class BoundedRedisTrackerStore(RedisTrackerStore):
     """Rasa's Redis tracker store with a bound on the events kept (``max_events`` in endpoints.yml)."""
 
-    def __init__(self, domain: Domain, max_events: int | str = DEFAULT_MAX_EVENTS, **kwargs: Any) -> None:
+    def __init__(self, domain: Domain, max_events: int | str = DEFAULT_MAX_EVENTS, redis_url: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(domain, **kwargs)
+        if redis_url:  # Rasa's client above is lazy (it never connected): replaced by one built from the URL
+            self.red = redis.StrictRedis.from_url(redis_url, decode_responses=True)
         self.max_events = max(20, int(max_events or DEFAULT_MAX_EVENTS))
 
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:

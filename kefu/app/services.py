@@ -83,7 +83,7 @@ class Services:
         return Pipeline(self.redis, self.rasa, self.delivery, self.settings.shards,
                         on_processed=insights.counted(on_processed),
                         handoff=self.handoff, interceptors=self.interceptors, observers=self.observers,
-                        retention=self.settings.retention)
+                        retention=self.settings.retention, outage=self.settings.outage)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Services]:

@@ -13,6 +13,7 @@ from kefu.config.dialogue import DialogueSettings, rasa_urls
 from kefu.config.env import integer, positive_integer, required, text
 from kefu.config.handoff import HandoffSettings
 from kefu.config.orders import OrderSettings
+from kefu.config.outage import OutageSettings
 from kefu.config.redis_url import redis_url
 from kefu.config.retention import RetentionSettings
 from kefu.config.service_levels import ServiceLevels
@@ -69,6 +70,8 @@ class Settings:
     webchat: WebChatSettings = field(default_factory=WebChatSettings)
     # First-response targets, the QA sample's share and the /metrics token (kefu/config/service_levels.py).
     service_levels: ServiceLevels = field(default_factory=ServiceLevels)
+    # When a long Rasa outage offers waiting customers a person (kefu/config/outage.py).
+    outage: OutageSettings = field(default_factory=OutageSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -100,6 +103,7 @@ class Settings:
             retention=RetentionSettings.from_env(env),
             webchat=WebChatSettings.from_env(env),
             service_levels=ServiceLevels.from_env(env),
+            outage=OutageSettings.from_env(env),
         )
 
     @property

@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from kefu.config.settings import Settings
-from kefu.console import admin, api, auth, dashboard, inbox, pages, qa
+from kefu.console import admin, api, auth, dashboard, deadletters, inbox, links, pages, qa
 from kefu.console.auth import signed_in
 from kefu.console.live import socket
 from kefu.console.sessions import SessionStore
@@ -45,3 +45,5 @@ def setup_console(app: web.Application, settings: Settings, redis: aioredis.Redi
     ])
     # The supervisor dashboard and quality review (kefu/console/dashboard.py, qa.py).
     app.router.add_routes(dashboard.routes() + qa.routes())
+    app.router.add_routes(links.routes())  # the customer's linked chats, unlinking (kefu/console/links.py)
+    app.router.add_routes(deadletters.routes())  # messages the pipeline gave up on (kefu/console/deadletters.py)

@@ -78,8 +78,10 @@ def link(channel: str, user_id: str) -> str:
     return f"{PREFIX}link:{channel}:{user_id}"
 
 
-def link_failures(channel: str, user_id: str) -> str:
-    return f"{PREFIX}linkfail:{channel}:{user_id}"
+def link_failures(scope: str, subject: str) -> str:
+    """Wrong link tries in a fixed window (kefu/channels/linking.py): scope a channel name for its users, or
+    ``customer``, ``<channel>-person``."""
+    return f"{PREFIX}linkfail:{scope}:{subject}"
 
 
 WECHAT_PREFIX = f"{PREFIX}wx"  # wechatpy's shared access_token storage prefix
@@ -309,3 +311,23 @@ def qa_decided(subject: str) -> str:
     """Present once a finished conversation was considered for sampling: it is drawn once."""
     return f"{PREFIX}qa:decided:{subject}"
 METRICS_PROCESSES = f"{PREFIX}metrics:processes"  # hash: process -> its counters' latest exposition (JSON)
+
+
+# -- linking and unlinking channel users (kefu/channels/linking.py, kefu/console/links.py) -------------------
+def customer_links(customer_id: str) -> str:
+    """Set of ``<channel>:<user_id>`` linked to this customer, so an agent can see and undo each link."""
+    return f"{PREFIX}links:{customer_id}"
+
+
+# -- Rasa outages and dead letters people act on (kefu/pipeline/outage.py, kefu/core/deadletter.py) ---------
+RASA_DOWN_SINCE = f"{PREFIX}rasa:down_since"  # string: when Rasa was first found unreachable (epoch s), expiring
+OUTAGE_PARKED = f"{PREFIX}outage:parked"  # set: bot_unavailable tickets with customer messages kept for the bot
+
+
+def outage_parked(ticket_id: str) -> str:
+    """Hash: message id -> message JSON, what the customer sent while Rasa was down, answered by the bot once Rasa
+    is back unless an agent took the ticket."""
+    return f"{PREFIX}outage:parked:{ticket_id}"
+
+
+DEAD_LETTER_STATE = f"{PREFIX}deadletter:state"  # hash: dead letter id -> JSON {status handled|retried, by, at}

@@ -487,10 +487,11 @@ class HandoffManager:
                  resolution=t(f"takeover.resolution.{resolution}", handoff.lang))
         return await self._finish(handoff, agent, supervisor, "closed", resolution, "resolved", text)
 
-    async def hand_back(self, ticket_id: str, agent: str, supervisor: bool = False) -> Handoff:
-        """Give the conversation back to the bot (Rasa resumes); the customer is told."""
+    async def hand_back(self, ticket_id: str, agent: str, supervisor: bool = False,
+                        told: str = "takeover.handed_back") -> Handoff:
+        """Give the conversation back to the bot (Rasa resumes); the customer is told (``told``: the text's key)."""
         handoff = await self._acting(ticket_id, agent, supervisor)
-        text = t("takeover.handed_back", handoff.lang, ticket=ticket_id)
+        text = t(told, handoff.lang, ticket=ticket_id)
         return await self._finish(handoff, agent, supervisor, "returned", "handed_back", "closed", text)
 
     async def _finish(self, handoff: Handoff, agent: str, supervisor: bool, status: str, resolution: str,

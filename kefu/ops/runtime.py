@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 
 from kefu.config.devenv import load_dev_env
 from kefu.config.env import flag
+from kefu.config.redis_url import redacted
 from kefu.config.settings import Settings
 from kefu.ops.durability import durability_problems
 from kefu.ops.model import train
@@ -62,7 +63,7 @@ async def running_stack(settings: Settings, *, scratch: bool = False, aof: bool 
     model = train()
     stack = Stack(settings, model, scratch_redis=scratch, scratch_aof=aof)
     if scratch and redis_answers(settings.redis_url):
-        raise StackError(f"{settings.redis_url} is already taken: a scratch run needs a Redis server of its own")
+        raise StackError(f"{redacted(settings.redis_url)} is already taken: a scratch run needs a Redis server of its own")
     try:
         stack.start()
         if not scratch:

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 import aiohttp
 import redis
 
+from kefu.config.redis_url import has_password, redacted, uses_tls
 from kefu.config.settings import PROJECT_ROOT, Settings
 from kefu.dialogue.rasa_client import RasaClient
 from kefu.ops.model import RASA_BIN, rasa_env
@@ -40,24 +41,37 @@ def free_port() -> int:
 
 def redis_answers(url: str) -> bool:
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        check_redis(url)
+    except StackError:
+        return False
+    return True
+
+
+def check_redis(url: str, timeout_s: float = 1.0) -> None:
+    """PING the Redis at ``url``; a StackError saying what is wrong (not reachable, the password refused, the
+    TLS certificate not trusted), the password never in it."""
+    where = redacted(url)
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
         try:
-            return bool(client.ping())
+            client.ping()
         finally:
             client.close()
-    except (redis.RedisError, OSError):
-        return False
-
-
-def redis_env(url: str) -> dict[str, str]:
-    """REDIS_URL split into the pieces Rasa's endpoints.yml takes."""
-    parsed = urlparse(url)
-    return {
-        "KEFU_REDIS_HOST": parsed.hostname or "127.0.0.1",
-        "KEFU_REDIS_PORT": str(parsed.port or 6379),
-        "KEFU_REDIS_DB": (parsed.path or "/0").lstrip("/") or "0",
-        "KEFU_REDIS_PASSWORD": parsed.password or "",
-    }
+    except (redis.AuthenticationError, redis.ResponseError) as error:
+        if not has_password(url) and (isinstance(error, redis.AuthenticationError) or "NOAUTH" in str(error)):
+            raise StackError(f"Redis at {where} needs a password: put it in REDIS_URL "
+                             "(redis://user:password@host:port/db)") from None
+        if isinstance(error, redis.AuthenticationError):
+            raise StackError(f"Redis at {where} refused the password ({error}): check the password in REDIS_URL "
+                             "(redis://user:password@host:port/db)") from None
+        raise StackError(f"Redis at {where} answered: {error}") from None
+    except (redis.RedisError, OSError) as error:
+        hint = ""
+        if "CERTIFICATE_VERIFY_FAILED" in str(error) or "certificate verify failed" in str(error):
+            hint = ": the server's TLS certificate is not trusted; give its CA in KEFU_REDIS_CA (or ?ssl_ca_certs=)"
+        elif "wrong version number" in str(error) or "record layer failure" in str(error):
+            hint = ": this port does not speak TLS; use redis:// (or the server's --tls-port)"
+        raise StackError(f"Redis at {where} does not answer ({type(error).__name__}: {error}){hint}") from None
 
 
 def wait_for_port(port: int, timeout_s: float, process: subprocess.Popen | None = None) -> bool:
@@ -158,11 +172,18 @@ class Stack:
             self.restart_dead()
 
     def start_redis_if_needed(self) -> None:
-        if redis_answers(self.settings.redis_url):
+        url = self.settings.redis_url
+        try:
+            check_redis(url)
             return
-        parsed = urlparse(self.settings.redis_url)
-        if parsed.hostname not in {"127.0.0.1", "localhost"}:
-            raise StackError(f"Redis at {self.settings.redis_url} does not answer")
+        except StackError as error:
+            problem = error
+        parsed = urlparse(url)
+        # Only a plain local Redis that is not there is started here: a password or TLS means a server set up on
+        # purpose, and one that answers with an error (a wrong password) is not to be shadowed.
+        if parsed.hostname not in {"127.0.0.1", "localhost"} or uses_tls(url) or has_password(url) \
+                or "does not answer" not in str(problem):
+            raise problem
         binary = shutil.which("redis-server")
         if binary is None:
             raise StackError("redis-server is not installed (apt-get install redis-server), or set REDIS_URL")
@@ -181,7 +202,9 @@ class Stack:
     def start(self) -> None:
         """Start everything and wait until Rasa has loaded its model."""
         self.start_redis_if_needed()
-        env = os.environ | redis_env(self.settings.redis_url) | {
+        # Rasa's tracker and lock stores read REDIS_URL too (endpoints.yml): one URL, password and TLS included;
+        # like the token it travels in the environment, never on a command line.
+        env = os.environ | {
             "REDIS_URL": self.settings.redis_url,
             "KEFU_RASA_TOKEN": self.settings.rasa_token,
             "KEFU_ACTIONS_PORT": str(self.settings.actions_port),

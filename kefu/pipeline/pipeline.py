@@ -14,11 +14,13 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import redis.asyncio as aioredis
 
+from kefu.config.outage import OutageSettings
 from kefu.config.retention import RetentionSettings
 from kefu.core import keys
 from kefu.core.conversations import Understanding
@@ -40,6 +42,7 @@ from kefu.pipeline.boundary import (
     is_redis_down,
     parse_entry,
 )
+from kefu.pipeline.outage import BotUnavailable, Outage
 from kefu.pipeline.progress import EntryProgress
 
 if TYPE_CHECKING:
@@ -53,6 +56,8 @@ RETRY_DELAYS_S = (0.5, 1, 2, 4, 8)
 CLAIM_COUNT = 100
 # How often failed hand-backs are looked at (each has its own backoff, kefu/handoff/resumes.py).
 RESUME_CHECK_S = 2.0
+# How often tickets parked by a long Rasa outage are looked at (kefu/pipeline/outage.py).
+OUTAGE_CHECK_S = 2.0
 
 ProcessedHook = Callable[[InboundMessage, RasaTurn], Awaitable[None]]
 # Consulted in order before Rasa: True means the message was answered here (e.g. a satisfaction rating tap) and
@@ -112,6 +117,7 @@ class Pipeline:
         interceptors: Sequence[Interceptor] = (),
         observers: Sequence[TurnObserver] = (),
         retention: RetentionSettings | None = None,
+        outage: OutageSettings | None = None,
     ) -> None:
         # Human takeover (kefu/handoff): consulted before Rasa (held conversations skip it) and after.
         self.handoff = handoff
@@ -130,11 +136,15 @@ class Pipeline:
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
         self._give_up = GiveUp(DeadLetters(redis, self.retention.dead_letter_max), delivery, handoff)
+        # A long Rasa outage offers a person (kefu/pipeline/outage.py); without handoff, messages just wait.
+        outage = outage or OutageSettings()
+        self.outage = Outage(redis, handoff, delivery, shards, outage) if handoff and outage.enabled else None
 
     async def run(self) -> None:
         """Serve every shard until cancelled; no failure of one shard's loop ends it (or the others). Failed
         hand-backs are retried beside them (kefu/handoff/resumes.py)."""
-        loops = [asyncio.create_task(self._retry_resumes(), name="kefu-resumes")]
+        loops = [asyncio.create_task(self._retry_resumes(), name="kefu-resumes"),
+                 asyncio.create_task(self._settle_outages(), name="kefu-outages")]
         loops += [asyncio.create_task(self._serve_shard(shard), name=f"kefu-shard-{shard}")
                   for shard in range(self.shards)]
         try:
@@ -154,6 +164,19 @@ class Pipeline:
                 _raise_if_cancelled()
                 log.warning("failed hand-backs: %s; trying again later", describe(error))
             await asyncio.sleep(RESUME_CHECK_S)
+
+    async def _settle_outages(self) -> None:
+        if self.outage is None:
+            return
+        while True:
+            try:
+                await self.outage.settle(self.rasa)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - a background loop's boundary: logged, tried again later
+                _raise_if_cancelled()
+                log.warning("tickets parked by a Rasa outage: %s; trying again later", describe(error))
+            await asyncio.sleep(OUTAGE_CHECK_S)
 
     async def _serve_shard(self, shard: int) -> None:
         lease = keys.shard_lease(shard)
@@ -301,7 +324,13 @@ class Pipeline:
         if turn is None:
             if progress.has("held") or await self._held(message, progress):
                 return HELD_TURN
-            turn = await self._ask_rasa(message, self._metadata(message))
+            try:
+                turn = await self._ask_rasa(message, self._metadata(message))
+            except BotUnavailable:
+                assert self.outage is not None
+                await self.outage.hand_over(message, progress)  # a person is offered; the bot answers if none came
+                await progress.mark("held")
+                return HELD_TURN
             await progress.answered(turn)  # before anything is stored or sent: a replay never asks again
         await self.conversations.set_understanding(message.conversation_id, message.message_id, turn.understanding)
         if turn.slots.get("lang"):
@@ -335,6 +364,8 @@ class Pipeline:
     async def _held(self, message: InboundMessage, progress: EntryProgress) -> bool:
         """People hold the conversation, or an interceptor answered: Rasa is not asked."""
         held = self.handoff is not None and await self.handoff.before(message)
+        if held and self.outage is not None:
+            await self.outage.held(message)  # held by a long Rasa outage's handoff: kept for the bot too
         for intercept in () if held else self.interceptors:
             if await intercept(message):
                 held = True
@@ -368,20 +399,29 @@ class Pipeline:
         await progress.mark("observed")
 
     async def _ask_rasa(self, message: InboundMessage, metadata: dict) -> RasaTurn:
+        """Rasa's answer, waiting out an outage; past ``OutageSettings.bot_unavailable_after_s`` of it (shared
+        by every process, or this message's own wait) BotUnavailable: a person is offered instead."""
         attempt = 0
+        waiting_since = time.time()
         while True:
             try:
                 # A pressed button sends its intent payload; the transcript keeps the button's title.
                 text = message.metadata.get("payload") or message.text
                 if self.handoff is not None:  # a hand-back whose resume failed: resume first, or wait for Rasa
                     await self.handoff.ensure_resumed(message.conversation_id)
-                return await self.rasa.handle(message.conversation_id, text, metadata)
+                turn = await self.rasa.handle(message.conversation_id, text, metadata)
             except RasaUnavailable as error:
                 log.warning("conversation %s: Rasa unavailable (%s)", message.conversation_id, error)
+                if self.outage is not None and await self.outage.failed(waiting_since):
+                    raise BotUnavailable(str(error)) from None
                 if attempt == 0:
                     await self._tell_unavailable(message)
                 await asyncio.sleep(RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)])
                 attempt += 1
+                continue
+            if self.outage is not None:
+                await self.outage.answered()
+            return turn
 
     async def _tell_unavailable(self, message: InboundMessage) -> None:
         record = await self.conversations.record(message.conversation_id)

@@ -60,14 +60,19 @@ async def test_bare_id_resumes_even_when_classified_as_another_topic() -> None:
     await convo.say("cancel my order please", "cancel_order")
     turn = await convo.say("DD20261104002", "order_status")
     assert "Do you want to cancel order DD20261104002" in turn.text
-    assert convo.slots["awaiting"] == {"want": "confirm", "topic": "cancel_order", "order_id": "DD20261104002"}
+    awaiting = convo.slots["awaiting"]
+    assert {k: awaiting[k] for k in ("want", "topic", "order_id")} == {
+        "want": "confirm", "topic": "cancel_order", "order_id": "DD20261104002"}
+    assert awaiting["prompt"]["text"] == turn.texts[-1] and awaiting["prompt"]["buttons"] == turn.buttons[-1]
 
 
 async def test_confirm_then_cancel(services: runtime.Services) -> None:
     convo = Conversation(customer_id="c1001")
     ask = await convo.say("取消订单 DD20261104002", "cancel_order")
     assert "确认要取消订单 DD20261104002" in ask.text
-    assert ask.buttons[0] == [{"title": "确认", "payload": "/affirm"}, {"title": "不用了", "payload": "/deny"}]
+    question = convo.slots["awaiting"]["question"]
+    assert ask.buttons[0] == [{"title": "确认", "payload": f'/affirm{{"question":"{question}"}}'},
+                              {"title": "不用了", "payload": f'/deny{{"question":"{question}"}}'}]
     assert (await services.backend.get_order("DD20261104002")).status == "paid"
     done = await convo.say("确认", "affirm")
     assert "订单 DD20261104002 已取消" in done.text and "¥399.00" in done.text

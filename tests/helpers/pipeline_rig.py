@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 import redis.asyncio as aioredis
 
+from kefu.config.outage import OutageSettings
 from kefu.config.retention import RetentionSettings
 from kefu.config.settings import Settings
 from kefu.core.inbox import Inbox
@@ -67,11 +68,13 @@ class Rig:
 async def running_pipeline(
     redis: aioredis.Redis, rasa: Any, *, shards: int = 1, observers: Sequence[TurnObserver] = (),
     interceptors: Sequence[Interceptor] = (), retention: RetentionSettings | None = None,
-    delivery_and_told: tuple[Any, list[OutboundMessage]] | None = None,
+    delivery_and_told: tuple[Any, list[OutboundMessage]] | None = None, outage: OutageSettings | None = None,
 ) -> AsyncIterator[Rig]:
     delivery, told = delivery_and_told or recording_delivery(redis)
     manager = HandoffManager(redis, rasa, DemoOrderBackend(redis), ALWAYS_OPEN, delivery)
-    extra = {"retention": retention} if retention is not None else {}
+    extra: dict[str, Any] = {"retention": retention} if retention is not None else {}
+    if outage is not None:
+        extra["outage"] = outage
     pipeline = Pipeline(redis, rasa, delivery, shards, handoff=manager, observers=observers,
                         interceptors=interceptors, **extra)
     task = asyncio.create_task(pipeline.run())

@@ -20,10 +20,17 @@ from telegram.error import TelegramError
 
 from kefu.channels.base import BUTTON_PAYLOAD, ChannelReceiver
 from kefu.channels.intake import Intake
-from kefu.channels.linking import ChannelUser, Customers, LinkRequest, parse_link_command
+from kefu.channels.linking import (
+    ChannelUser,
+    Customers,
+    LinkRequest,
+    parse_link_command,
+    parse_unlink_command,
+)
 from kefu.core.delivery import Delivery
 from kefu.core.i18n import detect_language, t
 from kefu.core.messages import InboundMessage, OutboundMessage
+from kefu.core.tasks import cancel_and_wait
 from kefu.core.untrusted import parse_json
 
 log = logging.getLogger(__name__)
@@ -68,9 +75,8 @@ class TelegramReceiver(ChannelReceiver):
         self._background: set[asyncio.Task[None]] = set()
 
     async def stop(self) -> None:
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        # Each reply in flight is cancelled until it ends: redis-py can lose a single cancel (kefu/core/tasks.py).
+        await asyncio.gather(*(cancel_and_wait(task) for task in list(self._background)), return_exceptions=True)
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [web.post("/webhooks/telegram", self.handle_webhook)]
@@ -125,7 +131,10 @@ class TelegramReceiver(ChannelReceiver):
             return
         link = parse_link_command(text)
         if link is not None:
-            await self._link(user, link, msg_id, lang)
+            await self._link(user, link, msg_id, lang, str(message.from_user.id) if message.from_user else None)
+            return
+        if parse_unlink_command(text):
+            await self._unlink(user, text, msg_id, _lang_of(message.from_user.language_code) if message.from_user else None)
             return
         inbound = self._inbound(user, text, msg_id)
         taken = await self.intake.take(inbound)
@@ -155,10 +164,23 @@ class TelegramReceiver(ChannelReceiver):
             lang = lang or (await self.delivery.conversations.record(user.conversation_id)).get("lang")
             self._reply_later(user.conversation_id, t(answer_key, lang, **fields))
 
-    async def _link(self, user: ChannelUser, link: LinkRequest, msg_id: str, lang: str | None) -> None:
+    async def _link(self, user: ChannelUser, link: LinkRequest, msg_id: str, lang: str | None,
+                    person: str | None) -> None:
+        """``person``: the Telegram user behind the chat, whose wrong tries count across all their chats."""
         if not await self.intake.keep(self._inbound(user, f"/link {link.order_id} ****", msg_id)):
             return
-        outcome, _ = await self.customers.link(self.name, user.user_id, link)
+        outcome, _ = await self.customers.link(self.name, user.user_id, link, person)
+        now = await self.customers.resolve(self.name, user.user_id)
+        self._reply_later(now.conversation_id, t(outcome.answer_key, lang), role="system")
+
+    async def _unlink(self, user: ChannelUser, text: str, msg_id: str, app_lang: str | None) -> None:
+        """Kept in the customer's history, answered in the chat's own conversation, in the customer's language
+        (the conversation's, else the Telegram app's)."""
+        inbound = self._inbound(user, text, msg_id)
+        if not await self.intake.keep(inbound):
+            return
+        lang = await self.intake.language(inbound) or app_lang
+        outcome = await self.customers.unlink(self.name, user.user_id)
         now = await self.customers.resolve(self.name, user.user_id)
         self._reply_later(now.conversation_id, t(outcome.answer_key, lang), role="system")
 

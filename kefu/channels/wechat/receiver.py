@@ -18,7 +18,13 @@ from wechatpy.messages import BaseMessage
 
 from kefu.channels.base import ChannelReceiver
 from kefu.channels.intake import Intake
-from kefu.channels.linking import ChannelUser, Customers, LinkRequest, parse_link_command
+from kefu.channels.linking import (
+    ChannelUser,
+    Customers,
+    LinkRequest,
+    parse_link_command,
+    parse_unlink_command,
+)
 from kefu.channels.wechat.passive import WAIT_S, PassiveReplies
 from kefu.channels.wechat.sender import WeChatSender
 from kefu.channels.wechat.verify import MAX_AGE_S, VerificationError, WeChatVerifier
@@ -215,6 +221,8 @@ class WeChatReceiver(ChannelReceiver):
         link = parse_link_command(meaning.text)
         if link is not None:
             return await self._link(user, link, inbound)
+        if parse_unlink_command(meaning.text):
+            return await self._unlink(user, inbound)
         return await self._ask_bot(inbound)
 
     async def _ask_bot(self, inbound: InboundMessage) -> str | None:
@@ -252,6 +260,17 @@ class WeChatReceiver(ChannelReceiver):
         outcome, _ = await self.customers.link(self.name, user.user_id, link)
         now = await self.customers.resolve(self.name, user.user_id)
         answer = t(outcome.answer_key, await self.intake.language(inbound))
+        await self.delivery.keep(self.name, OutboundMessage(now.conversation_id, answer, role="system"))
+        return answer
+
+    async def _unlink(self, user: ChannelUser, inbound: InboundMessage) -> str | None:
+        """Kept in the customer's history; the answer (the customer's language) starts the user's own again."""
+        if not await self.intake.keep(inbound):
+            return None
+        lang = await self.intake.language(inbound)
+        outcome = await self.customers.unlink(self.name, user.user_id)
+        now = await self.customers.resolve(self.name, user.user_id)
+        answer = t(outcome.answer_key, lang)
         await self.delivery.keep(self.name, OutboundMessage(now.conversation_id, answer, role="system"))
         return answer
 

@@ -204,6 +204,7 @@ function renderSidebar(data) {
     el("div", side.customer_id ? side.label : side.label + " (" + T("console.customer.anonymous") + ")", "label"),
     el("div", T("console.customer.channels", { channels: side.channels.map((c) => word("channel", c)).join(", ") })),
     el("div", T("console.customer.language", { lang: word("lang", side.lang) })));
+  renderLinks(data.ticket.id);
   const csat = side.csat;
   if (!csat.available) $("csat").replaceChildren(el("li", T("console.csat.unavailable"), "muted"));
   else if (!csat.ratings.length) $("csat").replaceChildren(el("li", T("console.csat.none"), "muted"));
@@ -218,6 +219,32 @@ function renderSidebar(data) {
     + (e.last_update ? " · " + e.last_update : ""))));
   $("notes").replaceChildren(...data.notes.map(noteRow));
   renderFollowup(data.followup);
+}
+
+// -- the customer's linked chats (kefu/console/links.py): named by channel, unlinked by one button ------------
+async function renderLinks(ticketId, notice) {
+  let box = $("links");
+  if (!box) { box = el("div", null, "links"); box.id = "links"; $("customer").append(box); }
+  const { status, data } = await api("/console/api/tickets/" + encodeURIComponent(ticketId) + "/links");
+  if (status !== 200 || state.open !== ticketId) return;
+  box.replaceChildren(el("div", T("console.links.title"), "muted"));
+  if (!data.links.length) box.append(el("div", T("console.links.none"), "muted"));
+  for (const link of data.links) {
+    const button = el("button", T("console.links.unlink"));
+    button.type = "button"; button.dataset.unlink = link.channel;
+    button.addEventListener("click", () => unlinkChannel(ticketId, link.channel));
+    const row = el("div", T("console.links.row", { channel: word("channel", link.channel) }));
+    row.append(" ", button);
+    box.append(row);
+  }
+  if (notice) box.append(el("div", notice, "muted"));
+}
+
+async function unlinkChannel(ticketId, channel) {
+  if (!window.confirm(T("console.links.confirm", { channel: word("channel", channel) }))) return;
+  const path = "/console/api/tickets/" + encodeURIComponent(ticketId) + "/links/" + encodeURIComponent(channel) + "/unlink";
+  const { status, data } = await api(path, {});
+  await renderLinks(ticketId, status === 200 ? T("console.links.done") : T("console.links.failed", { error: explain(data) }));
 }
 
 const noteRow = (n) => el("li", n.agent + " (" + when(n.ts) + "): " + n.text);
