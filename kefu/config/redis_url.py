@@ -30,8 +30,11 @@ def redis_url(env: Mapping[str, str]) -> str:
         return url
     if parts.scheme != "rediss":
         raise SettingsError("KEFU_REDIS_CA is set but REDIS_URL is not rediss:// (TLS): use rediss://host:port/db")
-    if CA_ARGUMENT in parse_qs(parts.query):
-        raise SettingsError(f"the Redis CA is given twice: in KEFU_REDIS_CA and in REDIS_URL's ?{CA_ARGUMENT}=")
+    given = parse_qs(parts.query).get(CA_ARGUMENT)
+    if given == [ca]:  # a child process, handed the URL this function made, and the same environment
+        return url
+    if given:
+        raise SettingsError(f"two Redis CAs: KEFU_REDIS_CA and REDIS_URL's ?{CA_ARGUMENT}= differ; give one")
     query = "&".join(filter(None, [parts.query, f"{CA_ARGUMENT}={quote(ca, safe='/')}"]))
     return urlunsplit(parts._replace(query=query))
 
