@@ -101,22 +101,25 @@ def write(origin: str, seconds: float) -> dict[str, Any]:
 # -- the judge -----------------------------------------------------------------------------------------------
 
 async def judge(redis: aioredis.Redis, conversations: list[str]) -> dict[str, int]:
-    """Customer messages in the transcripts against the bot's answers.
+    """Customer messages in the transcripts against the bot's answers, matched by what each reply answers.
 
-    Customers do not wait for an answer before writing again, so answers interleave with later questions; but
-    each question has exactly one answer and a conversation is answered in order, so per conversation the
-    answers missing are lost and the answers too many are duplicates.
+    Every bot reply names the message it answers (``reply_to``) and has an id fixed by that message and its
+    place in the turn, so: a message with no reply is unanswered; a reply id stored twice is a duplicate reply
+    (the same answer delivered again). Messages the customer sent again with the same id count once.
     """
     from kefu.core import keys
 
     counts = {"messages": 0, "answered": 0, "unanswered": 0, "duplicates": 0}
     for conversation in conversations:
-        roles = [json.loads(raw)["role"] for raw in await redis.lrange(keys.transcript(conversation), 0, -1)]
-        asked, answered = roles.count("customer"), roles.count("bot")
-        counts["messages"] += asked
-        counts["answered"] += min(asked, answered)
-        counts["unanswered"] += max(0, asked - answered)
-        counts["duplicates"] += max(0, answered - asked)
+        entries = [json.loads(raw) for raw in await redis.lrange(keys.transcript(conversation), 0, -1)]
+        asked = [entry["id"] for entry in entries if entry["role"] == "customer"]
+        replies = [entry for entry in entries if entry["role"] == "bot"]
+        ids = [reply["id"] for reply in replies]
+        answered = {reply.get("reply_to") for reply in replies}
+        counts["messages"] += len(asked)
+        counts["answered"] += sum(1 for message in asked if message in answered)
+        counts["unanswered"] += sum(1 for message in asked if message not in answered)
+        counts["duplicates"] += len(ids) - len(set(ids))
     return counts
 
 

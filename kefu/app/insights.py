@@ -22,6 +22,7 @@ from kefu.dialogue.rasa_client import RasaTurn
 from kefu.handoff.decision import Decision
 from kefu.handoff.manager import HandoffManager
 from kefu.handoff.state import Handoff
+from kefu.pipeline.outage import BOT_AGENT
 from kefu.pipeline.pipeline import ProcessedHook, TurnObserver
 
 
@@ -64,7 +65,10 @@ class Insights:
                                    time.time())
 
     async def finished(self, handoff: Handoff) -> None:
-        """A handoff closed or handed back: drawn for quality review like any finished conversation."""
+        """A handoff closed or handed back: drawn for quality review like any finished conversation (not one
+        the bot took back itself after a Rasa outage: no person answered it)."""
+        if handoff.agent == BOT_AGENT:
+            return
         await self.qa.consider(handoff.ticket_id, "agent", handoff.conversation_id, handoff.ticket_id,
                                handoff.agent, handoff.channel, handoff.created_at, handoff.finished_at or time.time())
 

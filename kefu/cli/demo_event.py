@@ -10,9 +10,9 @@ import json
 import sys
 
 from kefu.app.services import Services
+from kefu.cli.redis_check import redis_missing
 from kefu.commitments.events import EventRefused, event_from_dict
 from kefu.ops.runtime import settings_from_env
-from kefu.ops.stack import redis_answers
 from kefu.orders.base import OrderNotFound
 from kefu.orders.demo import demo_event
 
@@ -30,8 +30,7 @@ def emit(order_id: str, kind: str) -> int:
     if not settings.demo:
         print("not in demo mode: demo events only move demo orders (KEFU_DEMO=1)", file=sys.stderr)
         return 2
-    if not redis_answers(settings.redis_url):
-        print(f"Redis at {settings.redis_url} does not answer: start it (make run does)", file=sys.stderr)
+    if redis_missing(settings.redis_url):
         return 2
     try:
         print(json.dumps(asyncio.run(_emit(order_id, kind)), ensure_ascii=False))

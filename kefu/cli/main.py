@@ -48,18 +48,17 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _seed_demo(args: argparse.Namespace) -> int:
+    from kefu.cli.redis_check import redis_missing
+    from kefu.config.redis_url import redacted
     from kefu.ops.runtime import seed_demo, settings_from_env
-    from kefu.ops.stack import redis_answers
 
     settings = settings_from_env()
     if not settings.demo:
         # REDIS_URL is set (or KEFU_DEMO=0): it may be a shop's real Redis, which must never get demo orders.
-        print(f"not in demo mode: {settings.redis_url} may be a real shop's Redis; set KEFU_DEMO=1 to load the "
-              "demo orders there anyway", file=sys.stderr)
+        print(f"not in demo mode: {redacted(settings.redis_url)} may be a real shop's Redis; "
+              "set KEFU_DEMO=1 to load the demo orders there anyway", file=sys.stderr)
         return 2
-    if not redis_answers(settings.redis_url):
-        print(f"Redis at {settings.redis_url} does not answer: start it (make run does) or set REDIS_URL",
-              file=sys.stderr)
+    if redis_missing(settings.redis_url):
         return 2
     print(json.dumps(asyncio.run(seed_demo(settings.redis_url)), ensure_ascii=False))
     return 0

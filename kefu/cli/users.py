@@ -34,13 +34,11 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kefu.cli.redis_check import redis_missing
     from kefu.ops.runtime import settings_from_env
-    from kefu.ops.stack import redis_answers
 
     settings = settings_from_env()
-    if not redis_answers(settings.redis_url):
-        print(f"Redis at {settings.redis_url} does not answer: start it (make run does) or set REDIS_URL",
-              file=sys.stderr)
+    if redis_missing(settings.redis_url):
         return 2
 
     async def add() -> str:

@@ -55,6 +55,8 @@ class OutboundMessage:
     buttons: tuple[Button, ...] = ()
     message_id: str = field(default_factory=new_id)
     sent_at: float = field(default_factory=time.time)
+    reply_to: str | None = None
+    """The customer message this answers (the bot's replies): agents and the fault bench see what answered what."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,4 +65,4 @@ class OutboundMessage:
             "text": self.text,
             "ts": self.sent_at,
             "buttons": [asdict(b) for b in self.buttons],
-        }
+        } | ({"reply_to": self.reply_to} if self.reply_to else {})

@@ -18,6 +18,7 @@ from kefu.core.visits import Visits
 from kefu.dialogue.rasa_client import RasaTurn
 from kefu.handoff.decision import STAY, Decision
 from kefu.handoff.state import Handoff
+from kefu.pipeline.outage import BOT_AGENT
 from tests.kefu.console.test_dashboard import gateway_settings
 
 
@@ -69,6 +70,16 @@ async def test_finished_handoffs_are_sampled_at_the_configured_share(redis_url: 
     waiting = await QAQueue(redis_client, 0.05).waiting(limit=400)
     assert len(waiting) == expected and 8 <= expected <= 35
     assert {(i.kind, i.agent, i.channel) for i in waiting} == {("agent", "ann", "wechat")}
+
+
+async def test_a_ticket_the_bot_took_back_after_an_outage_is_not_reviewed(redis_url: str,
+                                                                        redis_client: aioredis.Redis) -> None:
+    recorder = await insights(redis_url, 1.0)
+    await recorder.finished(Handoff("T-000001", "cust:c1", "", "web", "en", "bot_unavailable", "normal", "m", "t",
+                                    1000.0, status="closed", agent=BOT_AGENT))
+    await recorder.finished(Handoff("T-000002", "cust:c2", "", "web", "en", "complaint", "high", "m", "t",
+                                    1000.0, status="closed", agent="ann"))
+    assert [item.agent for item in await QAQueue(redis_client, 1.0).waiting()] == ["ann"]
 
 
 async def test_every_processed_message_is_counted_in() -> None:
