@@ -152,7 +152,9 @@ async def _drained(redis: aioredis.Redis, settings: Settings) -> None:
     deadline = time.monotonic() + DRAIN_S
     while time.monotonic() < deadline:
         try:
-            if not any([await redis.xlen(keys.inbox_stream(shard)) for shard in range(settings.shards)]):
+            queued = [await redis.xlen(keys.inbox_stream(shard)) for shard in range(settings.shards)]
+            # Messages parked with a bot_unavailable ticket go back to the inbox once Rasa answers again.
+            if not any(queued) and not await redis.scard(keys.OUTAGE_PARKED):
                 await asyncio.sleep(3)  # the last answers are being delivered
                 return
         except (aioredis.ConnectionError, aioredis.TimeoutError):

@@ -342,8 +342,11 @@ class Pipeline:
         for number, reply in enumerate(turn.replies, start=1):
             if number <= progress.delivered:
                 continue
+            # The reply's id follows from the message and its place in the turn: a replayed entry that delivers
+            # it again (a worker killed between sending and recording) sends the same id, which clients drop.
             await self.delivery.deliver(message.channel, OutboundMessage(
-                conversation_id=message.conversation_id, text=reply.text, buttons=reply.buttons
+                conversation_id=message.conversation_id, text=reply.text, buttons=reply.buttons,
+                message_id=f"{message.message_id}.{number}", reply_to=message.message_id,
             ))
             await progress.delivered_up_to(number)
         if decision is not None and decision.offer and not progress.has("offered"):

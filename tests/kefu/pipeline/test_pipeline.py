@@ -7,6 +7,7 @@ and every process reads under its own consumer name, claiming what a crashed one
 """
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -204,6 +205,16 @@ async def test_a_redis_blip_after_rasa_answered_does_not_ask_rasa_again(
     assert FlakySender.failures == 0  # the blip happened, after Rasa had answered
     assert len(await user_turns(redis_client, message.conversation_id)) == 1
     assert len({m.text for m in bot}) == len(bot)
+
+
+async def test_each_bot_reply_names_the_message_it_answers(redis_client: aioredis.Redis,
+                                                            live_rasa: RasaClient) -> None:
+    async with running_pipeline(redis_client, live_rasa) as rig:
+        message = await rig.say(SHIPPING)
+        bot = await rig.answered(message.conversation_id)
+    assert [reply.message_id for reply in bot] == [f"{message.message_id}.{n}" for n in range(1, len(bot) + 1)]
+    stored = [json.loads(raw) for raw in await redis_client.lrange(keys.transcript(message.conversation_id), 0, -1)]
+    assert [entry.get("reply_to") for entry in stored if entry["role"] == "bot"] == [message.message_id] * len(bot)
 
 
 async def _acknowledged(redis: aioredis.Redis) -> bool:
