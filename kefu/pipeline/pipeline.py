@@ -153,30 +153,13 @@ class Pipeline:
             await asyncio.gather(*(cancel_and_wait(loop) for loop in loops), return_exceptions=True)
 
     async def _retry_resumes(self) -> None:
-        if self.handoff is None:
-            return
-        while True:
-            try:
-                await self.handoff.retry_resumes()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # noqa: BLE001 - a background loop's boundary: logged, tried again later
-                _raise_if_cancelled()
-                log.warning("failed hand-backs: %s; trying again later", describe(error))
-            await asyncio.sleep(RESUME_CHECK_S)
+        if self.handoff is not None:
+            await _repeat(self.handoff.retry_resumes, RESUME_CHECK_S, "failed hand-backs")
 
     async def _settle_outages(self) -> None:
-        if self.outage is None:
-            return
-        while True:
-            try:
-                await self.outage.settle(self.rasa)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # noqa: BLE001 - a background loop's boundary: logged, tried again later
-                _raise_if_cancelled()
-                log.warning("tickets parked by a Rasa outage: %s; trying again later", describe(error))
-            await asyncio.sleep(OUTAGE_CHECK_S)
+        if self.outage is not None:
+            outage = self.outage
+            await _repeat(lambda: outage.settle(self.rasa), OUTAGE_CHECK_S, "tickets parked by a Rasa outage")
 
     async def _serve_shard(self, shard: int) -> None:
         lease = keys.shard_lease(shard)
@@ -432,3 +415,16 @@ class Pipeline:
         await self.delivery.deliver(message.channel, OutboundMessage(
             conversation_id=message.conversation_id, text=t("gateway.unavailable", lang), role="system"
         ))
+
+
+async def _repeat(step: Callable[[], Awaitable[Any]], every_s: float, what: str) -> None:
+    """Run a background step every ``every_s`` until cancelled; a failure is logged and tried again later."""
+    while True:
+        try:
+            await step()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a background loop's boundary: logged, tried again later
+            _raise_if_cancelled()
+            log.warning("%s: %s; trying again later", what, describe(error))
+        await asyncio.sleep(every_s)
