@@ -221,15 +221,27 @@ class Pipeline:
                 if next_id == "0" and not entries:
                     next_id = ">"
                     continue
-                for entry_id, fields in entries:
-                    if not await self._renew(keys=[lease], args=[self.owner, LEASE_MS]):
-                        log.warning("shard %s: lease lost before entry %s; leaving it to the new holder", shard,
-                                    entry_id)
-                        return
-                    await self._handle_entry(shard, entry_id, fields)
+                # Conversations are answered side by side, each one's messages in order: a customer does not
+                # wait behind another who happens to share the shard.
+                outcomes = await asyncio.gather(*(self._handle_in_order(shard, lease, group)
+                                                  for group in by_conversation(entries)), return_exceptions=True)
+                for outcome in outcomes:
+                    if isinstance(outcome, BaseException):
+                        raise outcome
+                if not all(outcomes):
+                    return
         finally:  # redis-py can swallow a cancellation: cancel until the keeper has really ended
             with contextlib.suppress(aioredis.RedisError):
                 await cancel_and_wait(keeper)
+
+    async def _handle_in_order(self, shard: int, lease: str, group: list[tuple[str, Mapping[str, str]]]) -> bool:
+        """One conversation's entries of a batch, in order; False if the lease was lost before one of them."""
+        for entry_id, fields in group:
+            if not await self._renew(keys=[lease], args=[self.owner, LEASE_MS]):
+                log.warning("shard %s: lease lost before entry %s; leaving it to the new holder", shard, entry_id)
+                return False
+            await self._handle_entry(shard, entry_id, fields)
+        return True
 
     async def _claim_pending(self, shard: int) -> None:
         """Take over what earlier holders of the shard left unacknowledged (we hold the lease, so nobody else
@@ -428,3 +440,15 @@ async def _repeat(step: Callable[[], Awaitable[Any]], every_s: float, what: str)
             _raise_if_cancelled()
             log.warning("%s: %s; trying again later", what, describe(error))
         await asyncio.sleep(every_s)
+
+
+def by_conversation(entries: Sequence[tuple[str, Mapping[str, str]]]) -> list[list[tuple[str, Mapping[str, str]]]]:
+    """A batch of inbox entries split per conversation, each in stream order (an unreadable entry alone)."""
+    groups: dict[str, list[tuple[str, Mapping[str, str]]]] = {}
+    for entry_id, fields in entries:
+        try:
+            conversation = parse_entry(fields).conversation_id
+        except (KeyError, TypeError, ValueError):
+            conversation = f"unreadable:{entry_id}"
+        groups.setdefault(conversation, []).append((entry_id, fields))
+    return list(groups.values())
