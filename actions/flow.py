@@ -4,10 +4,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from actions.answers import yes_or_no
 from actions.registry import TOPICS
 from actions.resolve import resolve_order
 from actions.turn import Turn
+from kefu.core.answers import yes_or_no
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import is_acknowledgement
 from actions.identity import Identity
 from actions.runtime import Services
-from kefu.core.i18n import DEFAULT_LANG, detect_language, has, t
+from kefu.core.i18n import detect_language, has, language_of, t
 
 
 def _idempotency_key(metadata: Any) -> str | None:
@@ -57,12 +56,7 @@ class Turn:
                 entities.setdefault(entity.get("entity", ""), []).append(str(entity["value"]))
         message_lang = detect_language(text)
         remembered = tracker.get_slot("lang")
-        known = remembered if remembered in ("zh", "en") else None
-        # "ok" / "好的" say nothing about the language: keep the conversation's.
-        if known and is_acknowledgement(text):
-            lang = known
-        else:
-            lang = message_lang or known or DEFAULT_LANG
+        lang = language_of(text, remembered)  # "ok" / "好的" say nothing about the language: the conversation's
         slots = dict(tracker.slots or {})
         turn = cls(
             text=text,

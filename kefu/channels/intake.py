@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from kefu.core.conversations import ConversationStore
-from kefu.core.i18n import detect_language, t
+from kefu.core.i18n import language_of, t
 from kefu.core.inbox import Inbox, Waiting
 from kefu.core.messages import InboundMessage, clipped
 
@@ -51,7 +51,6 @@ class Intake:
         """Kept for agents without asking the bot; False when this message id was taken in before."""
         return await self.inbox.record(message)
 
-    async def language(self, message: InboundMessage) -> str | None:
+    async def language(self, message: InboundMessage) -> str:
         """The language to answer in: what the customer wrote in, else the conversation's."""
-        said = detect_language(message.text)
-        return said or (await self.conversations.record(message.conversation_id)).get("lang")
+        return language_of(message.text, (await self.conversations.record(message.conversation_id)).get("lang"))

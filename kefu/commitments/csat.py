@@ -22,7 +22,7 @@ from kefu.config.commitments import CommitmentSettings
 from kefu.core import keys
 from kefu.core.conversations import ConversationStore
 from kefu.core.delivery import Delivery
-from kefu.core.i18n import detect_language, normalise_lang, t
+from kefu.core.i18n import language_of, t
 from kefu.core.messages import Button, InboundMessage, OutboundMessage
 from kefu.core.ratings import BY_BOT, Rating, RatingStore
 
@@ -112,7 +112,7 @@ class Surveys:
         if not earlier:  # "thanks" as a first message resolved nothing
             return
         record = await self.conversations.record(message.conversation_id)
-        lang = normalise_lang(detect_language(message.text) or turn.slots.get("lang") or record.get("lang"))
+        lang = language_of(message.text, turn.slots.get("lang"), record.get("lang"))
         await self.ask(message.conversation_id, message.channel, lang)
 
     # -- the answer --------------------------------------------------------------------------------------
@@ -123,7 +123,7 @@ class Surveys:
         raw = await self.redis.get(keys.csat_pending(message.conversation_id))
         if raw is None and not payload.startswith(PREFIX):
             return False  # the common case: one GET per message
-        lang = detect_language(message.text) or (await self.conversations.record(message.conversation_id)).get("lang")
+        lang = language_of(message.text, (await self.conversations.record(message.conversation_id)).get("lang"))
         if raw is None:  # a button of a survey that has closed: Rasa knows no such intent
             await self._say(message.channel, message.conversation_id, t("commitments.csat.expired", lang))
             return True

@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 from kefu.core import keys
 from kefu.core.conversations import ConversationStore
 from kefu.core.delivery import Delivery
-from kefu.core.i18n import detect_language, t
+from kefu.core.i18n import language_of, t
 from kefu.core.messages import Button, InboundMessage, OutboundMessage
 
 STOP_PAYLOAD = "/stop_updates"
@@ -57,7 +57,7 @@ class OptOuts:
             await self.redis.set(keys.updates_opted_out(conversation_id), "1")
         else:
             await self.redis.delete(keys.updates_opted_out(conversation_id))
-        lang = detect_language(message.text) or (await self.conversations.record(conversation_id)).get("lang")
+        lang = language_of(message.text, (await self.conversations.record(conversation_id)).get("lang"))
         answer = t("commitments.stopped" if command == "stop" else "commitments.started", lang)
         await self.delivery.deliver(message.channel, OutboundMessage(conversation_id, answer, role="system"))
         return True

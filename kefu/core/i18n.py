@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from kefu.core.answers import is_acknowledgement
+
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 # The shops Kefu serves sell in China: when we cannot tell (an unknown code, no language yet), speak Chinese.
@@ -33,6 +35,17 @@ def detect_language(text: str | None) -> str | None:
     if _LATIN.search(stripped):
         return "en"
     return None
+
+
+def language_of(text: str | None, *known: str | None) -> str:
+    """The language to answer ``text`` in, given what is known of the conversation (first known wins).
+
+    A message in words says its language; an id, digits, or a bare "ok"/"no"/"好的" (a yes or no says nothing
+    about the language it is in) keeps the conversation's; with nothing known, what the message has, else zh."""
+    remembered = next((lang for lang in known if lang in LANGUAGES), None)
+    if remembered and text and is_acknowledgement(text):
+        return remembered
+    return detect_language(text) or remembered or DEFAULT_LANG
 
 
 def normalise_lang(lang: str | None) -> str:

@@ -22,7 +22,7 @@ from kefu.config.handoff import HandoffSettings
 from kefu.core import keys, service_times
 from kefu.core.conversations import Understanding
 from kefu.core.delivery import Delivery
-from kefu.core.i18n import detect_language, has, normalise_lang, t
+from kefu.core.i18n import has, language_of, t
 from kefu.core.messages import InboundMessage, OutboundMessage
 from kefu.core.offers import offer
 from kefu.core.tickets import TicketStore
@@ -174,7 +174,7 @@ class HandoffManager:
         """Ask whether the customer wants a person (they seem stuck), unless the bot's reply already asked."""
         if any(button.payload == "/request_human" for reply in turn.replies for button in reply.buttons):
             return
-        lang = normalise_lang(detect_language(message.text) or turn.slots.get("lang"))
+        lang = language_of(message.text, turn.slots.get("lang"))
         text, buttons = offer("human", lang)
         await self.deliver(message.channel, OutboundMessage(message.conversation_id, text, buttons=buttons))
 
@@ -187,7 +187,7 @@ class HandoffManager:
         conversation_id = await self.conversations.live_id(message.conversation_id)
         record = await self.conversations.record(conversation_id)
         customer_id = message.customer_id or record.get("customer_id") or None
-        lang = normalise_lang(detect_language(message.text) or slots.get("lang") or record.get("lang"))
+        lang = language_of(message.text, slots.get("lang"), record.get("lang"))
         ticket = await self.tickets.create(
             customer_id=customer_id, conversation_id=conversation_id, reason=decision.reason,
             priority=decision.priority, trigger_text=message.text, channel=message.channel,

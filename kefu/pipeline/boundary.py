@@ -24,7 +24,7 @@ import redis.asyncio as aioredis
 
 from kefu.core.deadletter import DeadLetter, DeadLetters
 from kefu.core.delivery import Delivery
-from kefu.core.i18n import detect_language, normalise_lang, t
+from kefu.core.i18n import language_of, t
 from kefu.core.messages import InboundMessage, OutboundMessage
 from kefu.handoff.decision import Decision
 
@@ -93,7 +93,7 @@ class GiveUp:
         if self.handoff is not None and await self.handoff.store.holding(message.conversation_id):
             return  # people hold it already: the message is on their screen (or will be, on the next one)
         record = await self.delivery.conversations.record(message.conversation_id)
-        lang = normalise_lang(detect_language(message.text) or record.get("lang"))
+        lang = language_of(message.text, record.get("lang"))
         await self.delivery.deliver(message.channel, OutboundMessage(
             conversation_id=message.conversation_id, text=t("reliability.bot_error", lang), role="system"))
         if self.handoff is not None:

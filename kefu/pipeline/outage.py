@@ -32,7 +32,7 @@ import redis.asyncio as aioredis
 from kefu.config.outage import OutageSettings
 from kefu.core import keys
 from kefu.core.delivery import Delivery
-from kefu.core.i18n import detect_language, normalise_lang, t
+from kefu.core.i18n import language_of, t
 from kefu.core.inbox import shard_of
 from kefu.core.messages import InboundMessage, OutboundMessage
 from kefu.handoff.decision import Decision
@@ -127,7 +127,7 @@ class Outage:
 
     async def _lang(self, message: InboundMessage) -> str:
         record = await self.delivery.conversations.record(message.conversation_id)
-        return normalise_lang(detect_language(message.text) or record.get("lang"))
+        return language_of(message.text, record.get("lang"))
 
     # -- Rasa is back ----------------------------------------------------------------------------------------
 

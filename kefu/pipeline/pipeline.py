@@ -26,7 +26,7 @@ from kefu.core import keys
 from kefu.core.conversations import Understanding
 from kefu.core.deadletter import DeadLetters
 from kefu.core.delivery import Delivery
-from kefu.core.i18n import detect_language, t
+from kefu.core.i18n import language_of, t
 from kefu.core.inbox import GROUP, Inbox, idempotency_key
 from kefu.core.messages import InboundMessage, OutboundMessage
 from kefu.core.tasks import cancel_and_wait
@@ -423,7 +423,7 @@ class Pipeline:
 
     async def _tell_unavailable(self, message: InboundMessage) -> None:
         record = await self.conversations.record(message.conversation_id)
-        lang = detect_language(message.text) or record.get("lang") or "zh"
+        lang = language_of(message.text, record.get("lang"))
         await self.delivery.deliver(message.channel, OutboundMessage(
             conversation_id=message.conversation_id, text=t("gateway.unavailable", lang), role="system"
         ))

@@ -28,7 +28,7 @@ from kefu.channels.linking import (
     parse_unlink_command,
 )
 from kefu.core.delivery import Delivery
-from kefu.core.i18n import detect_language, t
+from kefu.core.i18n import detect_language, language_of, t
 from kefu.core.messages import InboundMessage, OutboundMessage
 from kefu.core.tasks import cancel_and_wait
 from kefu.core.untrusted import parse_json
@@ -179,7 +179,8 @@ class TelegramReceiver(ChannelReceiver):
         inbound = self._inbound(user, text, msg_id)
         if not await self.intake.keep(inbound):
             return
-        lang = await self.intake.language(inbound) or app_lang
+        lang = language_of(text, (await self.delivery.conversations.record(inbound.conversation_id)).get("lang"),
+                           app_lang)
         outcome = await self.customers.unlink(self.name, user.user_id)
         now = await self.customers.resolve(self.name, user.user_id)
         self._reply_later(now.conversation_id, t(outcome.answer_key, lang), role="system")

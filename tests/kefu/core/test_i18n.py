@@ -19,6 +19,15 @@ def test_detect_language(text: str | None, lang: str | None) -> None:
     assert i18n.detect_language(text) == lang
 
 
+@pytest.mark.parametrize("text,known,lang", [
+    ("ok", ("zh",), "zh"), ("好的", ("en",), "en"), ("no thanks", ("zh",), "zh"),  # a bare yes/no keeps it
+    ("where is my order", ("zh",), "en"), ("我的快递到哪了", ("en",), "zh"),  # words say their language
+    ("DD20261104005", (None, "en"), "en"), ("ok", (), "en"), ("5678", (), "zh"), ("ok", ("fr", "zh"), "zh"),
+])
+def test_the_language_to_answer_in(text: str, known: tuple[str | None, ...], lang: str) -> None:
+    assert i18n.language_of(text, *known) == lang
+
+
 def test_t_formats_fields_in_each_language() -> None:
     assert i18n.t("gateway.too_long", "en", limit=2000) == \
         "Your message is too long; please keep it under 2000 characters."

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.answers import is_acknowledgement, yes_or_no
+from kefu.core.answers import is_acknowledgement, yes_or_no
 
 
 @pytest.mark.parametrize("text", ["ok", "OK!", "okay", "yes please", "sure", "go ahead", "嗯", "嗯嗯", "好的",
