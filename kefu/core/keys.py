@@ -147,6 +147,11 @@ def handoff_reminded(ticket_id: str) -> str:
     return f"{PREFIX}handoff:reminded:{ticket_id}"
 
 
+def handoff_offer(conversation_id: str) -> str:
+    """String, expiring: the bot has just asked whether the customer wants a person (a typed yes accepts)."""
+    return f"{PREFIX}handoff:offer:{conversation_id}"
+
+
 def notes(subject: str) -> str:
     return f"{PREFIX}notes:{subject}"
 
@@ -331,3 +336,7 @@ def outage_parked(ticket_id: str) -> str:
 
 
 DEAD_LETTER_STATE = f"{PREFIX}deadletter:state"  # hash: dead letter id -> JSON {status handled|retried, by, at}
+
+
+# -- executed order operations, for the fault bench (kefu/orders/demo.py, bench/faults.py) ------------------
+ORDER_OPERATIONS_DONE = f"{DEMO_PREFIX}ops:done"  # stream: {operation, order_id, key} per operation really run

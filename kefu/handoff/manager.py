@@ -29,7 +29,7 @@ from kefu.core.tickets import TicketStore
 from kefu.dialogue.rasa_client import RasaClient, RasaProtocolError, RasaTurn, RasaUnavailable
 from kefu.handoff.categories import categorise
 from kefu.handoff.context import ContextBuilder, notes_subject
-from kefu.handoff.decision import PRIORITY_RANK, Decision, HandoffPolicy
+from kefu.handoff.decision import PRIORITIES, PRIORITY_RANK, Decision, HandoffPolicy
 from kefu.handoff.events import (
     Claimed,
     ConsoleEvent,
@@ -54,6 +54,8 @@ REMINDER_EVERY_S = 120
 SNOOZE_CHECK_S = 2.0
 # How long paging the on-call contact may hold back the customer's announcement (it says whether it worked).
 PAGE_TIMEOUT_S = 5.0
+# How long the offer of a person stays open for a typed yes: the next message answers it or moves on.
+OFFER_OPEN_S = 30 * 60
 # A paged safety report is followed up: the consoles are alerted if nobody has closed it by then.
 ONCALL_FOLLOWUP_S = 30 * 60
 RESOLUTIONS = ("resolved", "refunded", "replaced", "compensated", "escalated", "no_action")
@@ -165,18 +167,33 @@ class HandoffManager:
             entry for entry in await self.conversations.transcript(message.conversation_id, limit=40)
             if entry["role"] == "customer" and entry["id"] != message.message_id and entry.get("ts", 0) >= since
         ]
-        decision = self.policy.decide(message.text, turn.understanding, history)
+        if await self._offer_accepted(message, turn):
+            decision = Decision("handoff", "human", PRIORITIES["human"], "offer_accepted", message.text)
+        else:
+            decision = self.policy.decide(message.text, turn.understanding, history)
         if decision.handoff:
             await self.open(message, decision, turn.slots)
+        elif _offers_a_person(turn):  # the bot's own reply asked ("shall I ask a colleague?")
+            await self._offered(message.conversation_id)
         return decision
+
+    async def _offer_accepted(self, message: InboundMessage, turn: RasaTurn) -> bool:
+        """A typed yes right after the offer of a person (WeChat shows its buttons as text) is a request for one;
+        any other answer, or a yes to a question the bot has open, closes the offer."""
+        offered = await self.redis.getdel(keys.handoff_offer(message.conversation_id))
+        return bool(offered) and turn.understanding.intent == "affirm" and not turn.slots.get("awaiting")
+
+    async def _offered(self, conversation_id: str) -> None:
+        await self.redis.set(keys.handoff_offer(conversation_id), "1", ex=OFFER_OPEN_S)
 
     async def offer(self, message: InboundMessage, turn: RasaTurn) -> None:
         """Ask whether the customer wants a person (they seem stuck), unless the bot's reply already asked."""
-        if any(button.payload == "/request_human" for reply in turn.replies for button in reply.buttons):
+        if _offers_a_person(turn):
             return
         lang = language_of(message.text, turn.slots.get("lang"))
         text, buttons = offer("human", lang)
         await self.deliver(message.channel, OutboundMessage(message.conversation_id, text, buttons=buttons))
+        await self._offered(message.conversation_id)
 
     # -- opening a handoff ---------------------------------------------------------------------------
 
@@ -593,3 +610,7 @@ class HandoffManager:
 
 def _decision(raw: dict[str, Any] | None) -> Decision | None:
     return Decision(**raw) if raw else None
+
+
+def _offers_a_person(turn: RasaTurn) -> bool:
+    return any(button.payload == "/request_human" for reply in turn.replies for button in reply.buttons)

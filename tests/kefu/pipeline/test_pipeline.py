@@ -53,9 +53,11 @@ async def assert_handed_to_a_person(rig: Rig, message: InboundMessage, error: st
     held = await eventually(lambda: rig.manager.store.holding(message.conversation_id), what="the handoff")
     assert held.reason == "bot_error" and held.trigger_id == message.message_id
     assert held.ticket_id in [h.ticket_id for h in await rig.manager.store.queue()]
-    system = [m.text for m in rig.to(message.conversation_id, "system")]
+    async def told() -> list[str]:
+        system = [m.text for m in rig.to(message.conversation_id, "system")]
+        return system if any(held.ticket_id in text for text in system) else []
+    system = await eventually(told, what="the customer told of the ticket")
     assert t("reliability.bot_error", lang) in system
-    assert any(held.ticket_id in text for text in system)
 
 
 async def test_a_bug_in_a_handler_hands_the_message_to_a_person_and_the_shard_goes_on(
