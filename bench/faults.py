@@ -10,7 +10,12 @@ the widget does. Afterwards the transcript in Redis is the judge:
 - lost: a message the gateway acknowledged that has no answer (or never reached the transcript);
 - duplicate replies: a message answered more than once;
 - recovery: seconds from the kill until a fresh customer's message is answered again;
-- live: of the answers, the share that reached the customer's open socket (not only the history on reconnect).
+- live: of the answers, the share that reached the customer's open socket (not only the history on reconnect);
+- order actions: a quarter of the customers are signed-in demo customers, each with a fresh cancellable order
+  seeded for the phase, who ask to cancel it, wait for the bot's question and confirm with a typed "yes". The
+  demo backend records every operation it executes (``kefu.orders.demo.operations_done``; a replay answered from
+  the stored result is not executed again), so "done" is confirmed cancels that happened and "dup order actions"
+  is every executed operation beyond one per (order, kind) a customer confirmed.
 """
 from __future__ import annotations
 
@@ -19,12 +24,13 @@ import dataclasses
 import json
 import multiprocessing
 import os
+import secrets
 import signal
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import redis.asyncio as aioredis
@@ -32,6 +38,10 @@ import uvloop
 
 from bench.webchat import QUESTIONS
 from kefu.config.settings import Settings
+from kefu.orders.base import Order
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 CUSTOMERS = 20
 PHASE_S = 25.0
@@ -40,30 +50,92 @@ PACE_S = 1.0
 DRAIN_S = 90.0
 FAULTS = ("gateway", "worker", "rasa", "actions", "redis")
 TARGET_RECOVERY_S = 15.0
+SHOPPER_EVERY = 4  # every fourth customer is signed in and cancels an order
+FIRST_ORDER_TURN = 2  # the first shopper asks on its third message, the next ones a turn later each (near the kill)
+CANCEL = {"en": ("please cancel my order {order_id}", "yes"), "zh": ("帮我把订单{order_id}取消掉", "确认")}
+
+
+@dataclasses.dataclass
+class Shopper:
+    """A signed-in customer's one order operation in a phase: at turn ``at`` ask to cancel ``order_id``, then,
+    once the bot has answered that request (its question), confirm: with its "yes" button as the widget sends a
+    tap (``tap``) or by typing yes."""
+
+    hello: dict[str, Any]  # customer_id, issued_at, signature: as the shop's page gives the widget
+    order_id: str
+    lang: str
+    at: int
+    tap: bool = False
+    request: str | None = None  # the cancel request's message id
+    answered: bool = False  # a bot reply to the request arrived (live or in the history on reconnect)
+    button: dict[str, str] | None = None  # the question's affirm button (its payload names the question)
+    confirm: str | None = None  # the confirmation's message id
+
+    def next_message(self, turn: int) -> dict[str, str] | None:
+        """The shopper's own next message's fields, {} for a routine question, None to wait for the question."""
+        ask, yes = CANCEL[self.lang]
+        if self.request is None:
+            return {"text": ask.format(order_id=self.order_id)} if turn >= self.at else {}
+        if self.confirm is None:
+            if not self.answered:
+                return None
+            if self.tap and self.button:
+                return {"text": self.button["title"], "payload": self.button["payload"]}
+            return {"text": yes}
+        return {}
+
+    def sent(self, message_id: str) -> None:
+        if self.request is None:
+            self.request = message_id
+        elif self.confirm is None and self.answered:
+            self.confirm = message_id
+
+    def seen(self, entry: dict[str, Any]) -> None:
+        """A reply id is ``<message id>.<n>``, and the web chat stores a message as ``<conversation>:<client id>``:
+        the bot answered the request when a reply's id starts with that."""
+        answer = f"cust:{self.hello['customer_id']}:{self.request}."
+        if self.request and entry.get("role") == "bot" and str(entry.get("id", "")).startswith(answer):
+            # Only the confirmation question (it offers a yes button) is something to confirm: an answer that
+            # is not one (the dialogue was still in another flow) leaves the cancel unconfirmed, not asked.
+            affirm = [b for b in entry.get("buttons") or [] if str(b.get("payload", "")).startswith("/affirm")]
+            if affirm and self.order_id in str(entry.get("text", "")):
+                self.answered, self.button = True, self.button or affirm[0]
 
 
 # -- customers (run in their own process) --------------------------------------------------------------------
 
 async def _customer(session: aiohttp.ClientSession, origin: str, index: int, stop_at: float,
-                    tally: dict[str, Any]) -> None:
-    """Write a question every PACE_S seconds; on a dropped socket or "unavailable", reconnect and resend."""
+                    tally: dict[str, Any], shopper: Shopper | None = None) -> None:
+    """Write a question every PACE_S seconds; on a dropped socket or "unavailable", reconnect and resend.
+
+    A shopper writes routine questions too, except for its cancel request and confirmation (and it writes
+    nothing while it waits for the bot's question in between)."""
     visitor = uuid.uuid4().hex
-    tally["conversations"].append(f"visitor:{visitor}")
+    hello = {"type": "hello", "visitor_id": visitor} | (shopper.hello if shopper else {})
+    tally["conversations"].append(f"cust:{shopper.hello['customer_id']}" if shopper else f"visitor:{visitor}")
     turn = 0
     pending: str | None = None  # a message id not yet acknowledged
     while time.monotonic() < stop_at or pending:
         try:
             async with session.ws_connect(f"{origin}/ws/chat", headers={"Origin": origin}, heartbeat=5) as socket:
-                await socket.send_str(json.dumps({"type": "hello", "visitor_id": visitor}))
+                await socket.send_str(json.dumps(hello))
                 welcome = await socket.receive_json(timeout=10)
                 if welcome.get("type") != "welcome":
                     raise ConnectionError(str(welcome))
+                if shopper:
+                    for entry in welcome.get("history") or []:
+                        shopper.seen(entry)
                 while time.monotonic() < stop_at or pending:
                     if pending is None:
-                        pending = uuid.uuid4().hex
-                        text = QUESTIONS[(index + turn) % len(QUESTIONS)]
-                        turn += 1
-                    await socket.send_str(json.dumps({"type": "message", "id": pending, "text": text}))
+                        own = shopper.next_message(turn) if shopper else {}
+                        if own is not None:
+                            pending = uuid.uuid4().hex
+                            fields = own or {"text": QUESTIONS[(index + turn) % len(QUESTIONS)]}
+                            if own and shopper:
+                                shopper.sent(pending)
+                            turn += 1
+                    if pending is not None:
+                        await socket.send_str(json.dumps({"type": "message", "id": pending} | fields))
                     deadline = time.monotonic() + PACE_S
                     while time.monotonic() < deadline or pending:
                         try:
@@ -74,8 +146,12 @@ async def _customer(session: aiohttp.ClientSession, origin: str, index: int, sto
                             continue
                         if frame.get("type") == "message" and frame.get("role") == "bot":
                             tally["live"] += 1
+                            if shopper:
+                                shopper.seen(frame)
                         elif frame.get("type") == "ack" and frame.get("id") == pending:
                             tally["acked"] += 1
+                            if shopper and pending == shopper.confirm:
+                                tally["orders_asked"].append([shopper.order_id, "cancel"])
                             pending = None
                         elif frame.get("type") == "error" and frame.get("id") == pending:
                             await asyncio.sleep(0.5)
@@ -85,17 +161,49 @@ async def _customer(session: aiohttp.ClientSession, origin: str, index: int, sto
             await asyncio.sleep(0.5)
 
 
-def write(origin: str, seconds: float) -> dict[str, Any]:
-    """CUSTOMERS customers writing for ``seconds``; what they counted themselves."""
+def write(origin: str, seconds: float, shoppers: dict[int, Shopper] | None = None) -> dict[str, Any]:
+    """CUSTOMERS customers writing for ``seconds`` (``shoppers`` by customer index); what they counted themselves."""
+    shoppers = shoppers or {}
 
     async def main() -> dict[str, Any]:
-        tally: dict[str, Any] = {"conversations": [], "acked": 0, "live": 0, "reconnects": 0}
+        tally: dict[str, Any] = {"conversations": [], "acked": 0, "live": 0, "reconnects": 0, "orders_asked": []}
         stop_at = time.monotonic() + seconds
         async with aiohttp.ClientSession() as session:
-            await asyncio.gather(*(_customer(session, origin, index, stop_at, tally) for index in range(CUSTOMERS)))
+            await asyncio.gather(*(_customer(session, origin, index, stop_at, tally, shoppers.get(index))
+                                   for index in range(CUSTOMERS)))
         return tally
 
     return uvloop.run(main())
+
+
+# -- the shoppers' orders ------------------------------------------------------------------------------------
+
+async def seed_shoppers(redis: aioredis.Redis, secret: str) -> dict[int, Shopper]:
+    """A fresh signed-in customer with one paid (so cancellable) order for every SHOPPER_EVERY-th customer,
+    written as the demo backend keeps them (kefu/orders/demo.py), and signed as the shop's page would."""
+    from datetime import UTC, datetime, timedelta
+
+    from kefu.core.identity import sign_customer
+    from kefu.orders.demo import ADDRESSES, KETTLE, customer_key, customer_orders_key, order_key
+
+    now = datetime.now(UTC)
+    shoppers: dict[int, Shopper] = {}
+    async with redis.pipeline(transaction=True) as pipe:
+        for number, index in enumerate(range(0, CUSTOMERS, SHOPPER_EVERY)):
+            customer_id, lang = f"bench-{uuid.uuid4().hex[:12]}", ("en", "zh")[number % 2]
+            phone = f"139{secrets.randbelow(10**8):08d}"
+            order = Order(id=f"DD9{secrets.randbelow(10**10):010d}", customer_id=customer_id, phone=phone,
+                          status="paid", created_at=now - timedelta(hours=1), address=ADDRESSES["c1002"],
+                          total=KETTLE.price, items=(KETTLE,), paid_at=now - timedelta(hours=1),
+                          promised_by=now + timedelta(days=3))
+            profile = {"id": customer_id, "name": f"Bench {number}", "phone": phone, "lang": lang}
+            pipe.set(customer_key(customer_id), json.dumps(profile))
+            pipe.set(order_key(order.id), json.dumps(order.to_dict(), ensure_ascii=False))
+            pipe.zadd(customer_orders_key(customer_id), {order.id: order.created_at.timestamp()})
+            shoppers[index] = Shopper(hello=sign_customer(customer_id, secret).hello_fields(), order_id=order.id,
+                                      lang=lang, at=FIRST_ORDER_TURN + number, tap=number // 2 % 2 == 0)
+        await pipe.execute()
+    return shoppers
 
 
 # -- the judge -----------------------------------------------------------------------------------------------
@@ -121,6 +229,29 @@ async def judge(redis: aioredis.Redis, conversations: list[str]) -> dict[str, in
         counts["unanswered"] += sum(1 for message in asked if message not in answered)
         counts["duplicates"] += len(ids) - len(set(ids))
     return counts
+
+
+def count_order_actions(asked: Iterable[tuple[str, str]], done: Iterable[dict[str, str]],
+                        orders: set[str]) -> dict[str, int]:
+    """Confirmed order operations against those the backend executed (``done``: its record), for ``orders``.
+
+    ``orders_done``: confirmed (order, kind) pairs executed at least once; ``order_duplicates``: executions
+    beyond one per confirmed pair, plus any execution on these orders that no customer confirmed."""
+    wanted = {(order_id.upper(), kind) for order_id, kind in asked}
+    executed: dict[tuple[str, str], int] = {}
+    for operation in done:
+        if operation["order_id"] in orders:
+            pair = (operation["order_id"], operation["operation"])
+            executed[pair] = executed.get(pair, 0) + 1
+    return {"orders_asked": len(wanted), "orders_done": sum(1 for pair in wanted if pair in executed),
+            "order_duplicates": sum(count - (pair in wanted) for pair, count in executed.items())}
+
+
+async def judge_orders(redis: aioredis.Redis, asked: Iterable[tuple[str, str]], orders: set[str]) -> dict[str, int]:
+    """The order operations of one phase, from the demo backend's record of what it executed."""
+    from kefu.orders.demo import operations_done
+
+    return count_order_actions(asked, await operations_done(redis), orders)
 
 
 async def _answered_again(origin: str, since: float) -> float:
@@ -166,7 +297,12 @@ async def _drained(redis: aioredis.Redis, settings: Settings) -> None:
 
 async def _phase(settings: Settings, pool: ProcessPoolExecutor, kill: Callable[[], int]) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
-    writing = loop.run_in_executor(pool, write, settings.public_origin, PHASE_S)
+    redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+    try:
+        shoppers = await seed_shoppers(redis, settings.identity_secret)
+    finally:
+        await redis.aclose()
+    writing = loop.run_in_executor(pool, write, settings.public_origin, PHASE_S, shoppers)
     await asyncio.sleep(KILL_AT_S)
     killed_at = time.monotonic()
     pid = kill()
@@ -176,6 +312,8 @@ async def _phase(settings: Settings, pool: ProcessPoolExecutor, kill: Callable[[
     try:
         await _drained(redis, settings)
         counts = await judge(redis, tally["conversations"])
+        counts |= await judge_orders(redis, [tuple(pair) for pair in tally["orders_asked"]],
+                                     {shopper.order_id for shopper in shoppers.values()})
     finally:
         await redis.aclose()
     return {"pid": pid, "recovery_s": recovery_s, "acked": tally["acked"], "live": tally["live"],
@@ -197,14 +335,16 @@ def _killer(name: str, stack: Any, groups: list[Any]) -> Callable[[], int]:
 
 def report(results: dict[str, dict[str, Any]]) -> str:
     head = (f"{'killed':9} {'sent':>5} {'acked':>6} {'answered':>8} {'lost':>5} {'dup replies':>11} "
-            f"{'live':>6} {'reconnects':>10} {'recovery s':>10}")
+            f"{'live':>6} {'reconnects':>10} {'recovery s':>10} {'order actions':>13} {'dup order actions':>17}")
     lines = [head]
     for name, r in results.items():
         lost = r["unanswered"] + max(0, r["acked"] - r["messages"])  # unanswered, or never in the transcript
         live = f"{100 * r['live'] / r['answered']:.0f}%" if r["answered"] else "-"
         lines.append(f"{name:9} {r['messages']:>5} {r['acked']:>6} {r['answered']:>8} {lost:>5} "
-                     f"{r['duplicates']:>11} {live:>6} {r['reconnects']:>10} {r['recovery_s']:>10.1f}")
-    lines.append(f"targets: 0 lost, 0 duplicate replies, recovery <= {TARGET_RECOVERY_S:.0f} s")
+                     f"{r['duplicates']:>11} {live:>6} {r['reconnects']:>10} {r['recovery_s']:>10.1f} "
+                     f"{r['orders_done']:>6}/{r['orders_asked']:<6} {r['order_duplicates']:>17}")
+    lines.append(f"targets: 0 lost, 0 duplicate replies, 0 duplicate order actions, recovery <= "
+                 f"{TARGET_RECOVERY_S:.0f} s; order actions: confirmed cancels done / confirmed")
     return "\n".join(lines)
 
 
@@ -233,5 +373,5 @@ def run(faults: tuple[str, ...] = FAULTS) -> int:
     results = eventloop.run(play())
     print(report(results))
     failed = any(r["unanswered"] or r["acked"] > r["messages"] or r["duplicates"]
-                 or r["recovery_s"] > TARGET_RECOVERY_S for r in results.values())
+                 or r["recovery_s"] > TARGET_RECOVERY_S or r["order_duplicates"] for r in results.values())
     return 1 if failed else 0

@@ -14,6 +14,8 @@ from kefu.handoff.training import load_current
 
 PRIORITIES: dict[str, str] = {"safety": "urgent", "complaint": "high", "human": "normal"}
 PRIORITY_RANK: dict[str, int] = {"urgent": 0, "high": 1, "normal": 2}
+STATUS_INTENTS = frozenset({"ticket_status"})  # questions the bot answers from the ticket itself
+STATUS_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,15 @@ class HandoffPolicy:
         if self.classifier is not None:
             previous = [str(entry.get("text") or "") for entry in history][-CONTEXT_TURNS:]
             verdict = self.classifier.read(text, previous)
+            # A reason the classifier hands off on its own (safety) also hands off from its lower offer threshold
+            # when the model reads it too: a missed safety report costs more than a complaint's.
+            sure = verdict.offer if verdict.offer in self.detector.classifier_hands_off else None
             if verdict.reason in self.detector.classifier_hands_off or self._model_agrees(verdict.reason,
                                                                                           understanding):
                 learned = _handoff(verdict.reason, "classifier", verdict.evidence)
-            elif (verdict.reason or verdict.offer) is not None:
+            elif sure is not None and self._model_agrees(sure, understanding):
+                learned = _handoff(sure, "classifier", verdict.evidence)
+            elif (verdict.reason or verdict.offer) is not None and not _asks_after_a_complaint(understanding):
                 guess = _offer("classifier", verdict.evidence)
         safety = lexicon["safety"]
         if safety is not None:
@@ -141,6 +148,14 @@ class HandoffPolicy:
                 if _comparable(str(entry.get("text") or "")) == said:
                     return _offer("repeat", "same question asked again")
         return None
+
+
+def _asks_after_a_complaint(understanding: Understanding | None) -> bool:
+    """A question about an earlier complaint's progress ("where is my complaint at?") reads like a complaint to
+    the classifier, but the bot answers it with the ticket's status: no person is offered for it on a guess (a
+    complaint the classifier is sure of, or the lexicon hears, still hands off)."""
+    return (understanding is not None and understanding.intent in STATUS_INTENTS
+            and (understanding.confidence or 0.0) >= STATUS_CONFIDENCE)
 
 
 def _comparable(text: str) -> str:

@@ -32,6 +32,8 @@ PREFIX = keys.DEMO_PREFIX
 OPERATION_TTL_S = 7 * 24 * 3600
 # While one call runs an operation, another under the same key waits for its result this long.
 OPERATION_WAIT_S = 10.0
+# The record of executed operations keeps about this many (the newest): enough for a bench run or a day's demo.
+OPERATIONS_DONE_MAXLEN = 10_000
 _PENDING = "pending"
 Result = TypeVar("Result", Order, AfterSalesRequest)
 
@@ -52,6 +54,18 @@ def _decode(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _note_done(pipe: Any, operation: str, order_id: str, idempotency_key: str) -> None:
+    """Queue one executed operation onto ``pipe`` for the bounded record (``keys.ORDER_OPERATIONS_DONE``)."""
+    pipe.xadd(keys.ORDER_OPERATIONS_DONE, {"operation": operation, "order_id": order_id.upper(), "key": idempotency_key},
+              maxlen=OPERATIONS_DONE_MAXLEN, approximate=True)
+
+
+async def operations_done(redis: aioredis.Redis) -> list[dict[str, str]]:
+    """The executed operations still in the record, oldest first: ``operation``, ``order_id``, ``key``."""
+    entries = await redis.xrange(keys.ORDER_OPERATIONS_DONE)
+    return [{_decode(field): _decode(value) for field, value in fields.items()} for _, fields in entries]
+
+
 class DemoOrderBackend(OrderBackend):
     """Orders as JSON in Redis; mutations follow the same rules a real shop applies (kefu/orders/aftersales.py)."""
 
@@ -70,12 +84,21 @@ class DemoOrderBackend(OrderBackend):
         ids = await self._redis.zrevrange(customer_orders_key(customer_id), 0, -1 if limit is None else limit - 1)
         return [await self.get_order(_decode(order_id)) for order_id in ids]
 
-    async def _once(self, idempotency_key: str | None, kind: type[Result],
+    async def _once(self, idempotency_key: str | None, kind: type[Result], operation: str, order_id: str,
                     run: Callable[[], Awaitable[Result]]) -> Result:
         """Run the operation once per key: its result is kept (``OPERATION_TTL_S``) and answered again to a
-        repeat; a repeat arriving while the first still runs waits for it. Refusals and errors are not kept."""
+        repeat; a repeat arriving while the first still runs waits for it. Refusals and errors are not kept.
+
+        Each operation that really ran is appended to ``keys.ORDER_OPERATIONS_DONE`` (a stream of ``operation``,
+        ``order_id``, ``key``; capped near ``OPERATIONS_DONE_MAXLEN``) with its result, in one transaction, and a
+        repeat answered from the stored result is not: so the stream counts what the shop was asked to do, and
+        the fault bench (bench/faults.py) finds an order acted on twice there."""
         if not idempotency_key:
-            return await run()
+            result = await run()
+            async with self._redis.pipeline(transaction=False) as pipe:
+                _note_done(pipe, operation, order_id, "")
+                await pipe.execute()
+            return result
         key = keys.order_operation(idempotency_key)
         if not await self._redis.set(key, _PENDING, nx=True, ex=int(OPERATION_WAIT_S * 3)):
             return kind.from_dict(await self._result_of(key))
@@ -84,7 +107,10 @@ class DemoOrderBackend(OrderBackend):
         except BaseException:
             await self._redis.delete(key)
             raise
-        await self._redis.set(key, json.dumps(result.to_dict(), ensure_ascii=False), ex=self._operation_ttl_s)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(key, json.dumps(result.to_dict(), ensure_ascii=False), ex=self._operation_ttl_s)
+            _note_done(pipe, operation, order_id, idempotency_key)
+            await pipe.execute()
         return result
 
     async def _result_of(self, key: str) -> dict[str, Any]:
@@ -114,7 +140,7 @@ class DemoOrderBackend(OrderBackend):
         return request
 
     async def cancel(self, order_id: str, *, idempotency_key: str | None = None) -> Order:
-        return await self._once(idempotency_key, Order, lambda: self._cancel(order_id))
+        return await self._once(idempotency_key, Order, "cancel", order_id, lambda: self._cancel(order_id))
 
     async def _cancel(self, order_id: str) -> Order:
         order = await self.get_order(order_id)
@@ -124,7 +150,8 @@ class DemoOrderBackend(OrderBackend):
         return await self._save(replace(order, status="cancelled", cancelled_at=self._clock()))
 
     async def change_address(self, order_id: str, address: str, *, idempotency_key: str | None = None) -> Order:
-        return await self._once(idempotency_key, Order, lambda: self._change_address(order_id, address))
+        return await self._once(idempotency_key, Order, "change_address", order_id,
+                                lambda: self._change_address(order_id, address))
 
     async def _change_address(self, order_id: str, address: str) -> Order:
         order = await self.get_order(order_id)
@@ -135,7 +162,8 @@ class DemoOrderBackend(OrderBackend):
 
     async def request_refund(self, order_id: str, reason: str, *,
                              idempotency_key: str | None = None) -> AfterSalesRequest:
-        return await self._once(idempotency_key, AfterSalesRequest, lambda: self._request_refund(order_id, reason))
+        return await self._once(idempotency_key, AfterSalesRequest, "refund", order_id,
+                                lambda: self._request_refund(order_id, reason))
 
     async def _request_refund(self, order_id: str, reason: str) -> AfterSalesRequest:
         order = await self.get_order(order_id)
@@ -152,7 +180,7 @@ class DemoOrderBackend(OrderBackend):
 
     async def request_return(self, order_id: str, kind: Literal["return", "exchange"], pickup: bool, *,
                              idempotency_key: str | None = None) -> AfterSalesRequest:
-        return await self._once(idempotency_key, AfterSalesRequest,
+        return await self._once(idempotency_key, AfterSalesRequest, kind, order_id,
                                 lambda: self._request_return(order_id, kind, pickup))
 
     async def _request_return(self, order_id: str, kind: Literal["return", "exchange"],
@@ -165,7 +193,7 @@ class DemoOrderBackend(OrderBackend):
 
     async def request_invoice(self, order_id: str, title: str, tax_id: str | None, *,
                               idempotency_key: str | None = None) -> AfterSalesRequest:
-        return await self._once(idempotency_key, AfterSalesRequest,
+        return await self._once(idempotency_key, AfterSalesRequest, "invoice", order_id,
                                 lambda: self._request_invoice(order_id, title, tax_id))
 
     async def _request_invoice(self, order_id: str, title: str, tax_id: str | None) -> AfterSalesRequest:

@@ -39,9 +39,9 @@ def test_the_held_out_set_measured(policy: HandoffPolicy) -> None:
     results = measure(policy, cases)
     learned = precision_recall(results["classifier"])
     print("\n" + format_table(f"classifier alone on {len(cases)} held-out cases", learned))
-    assert learned["safety"][1] >= 0.90
-    assert learned["complaint"][1] >= 0.75
-    assert learned["human"][1] >= 0.85
+    assert learned["safety"][1] >= 0.94
+    assert learned["complaint"][1] >= 0.80
+    assert learned["human"][1] >= 0.90
     # the policy without the NLU model: the lexicon, and the classifier's safety readings (lexicon.yml
     # `classifier.hand_off`; complaint and person readings need the model's agreement, see test_classifier_stack)
     pairs = results["policy"]
@@ -50,8 +50,8 @@ def test_the_held_out_set_measured(policy: HandoffPolicy) -> None:
     print(format_table("policy (lexicon + classifier, no NLU model)", table), f"\nfalse handoffs {false}/{routine}")
     safety_routed = [got is not None for expected, got in pairs if expected == "safety"]
     assert sum(safety_routed) / len(safety_routed) >= 0.94  # handed off at all (some as complaints)
-    assert table["safety"][1] >= 0.90
-    assert false / routine <= 0.024
+    assert table["safety"][1] >= 0.94
+    assert false / routine <= 0.015
 
 
 @pytest.mark.parametrize("text", [

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from kefu.core.conversations import Understanding
+from kefu.handoff import encoder
 from kefu.handoff.classifier import LABELS, HandoffClassifier
 from kefu.handoff.decision import HandoffPolicy, load_model_rules
 from kefu.handoff.detector import LEXICON_PATH, Detector, LexiconError, default_detector
@@ -16,7 +17,7 @@ def constant(probabilities: dict[str, float], thresholds: dict[str, float],
     """A classifier that reads every turn the same way (zero weights, the bias sets the probabilities)."""
     bias = np.log(np.maximum(np.array([probabilities[label] for label in LABELS], dtype=np.float32), 1e-6))
     table = {"offer_thresholds": offer} if offer else {}
-    return HandoffClassifier(np.zeros((1025, len(LABELS)), dtype=np.float32), bias, thresholds, table)
+    return HandoffClassifier(np.zeros((2 * encoder.DIM + 1, len(LABELS)), dtype=np.float32), bias, thresholds, table)
 
 
 def policy(classifier: HandoffClassifier, hand_off: tuple[str, ...] = ("safety", "complaint", "human"),
@@ -43,6 +44,21 @@ def test_a_complaint_reading_hands_off_when_the_model_agrees_below_its_threshold
 
 
 HIGH = {"safety": 0.5, "complaint": 0.5, "human": 0.5}
+
+
+def test_a_safety_reading_below_its_threshold_hands_off_when_the_model_reads_safety_too() -> None:
+    """Safety, which the classifier hands off alone from its threshold, hands off from its offer threshold when
+    the model reads a safety issue (even below the model's own threshold); complaints do not get this."""
+    offers = {"safety": 0.3, "complaint": 0.3, "human": 0.3}
+    reading = constant({"routine": 0.5, "safety": 0.4, "complaint": 0.05, "human": 0.05}, HIGH, offer=offers)
+    shipped = policy(reading, ("safety",), agrees_from=0.3)
+    decision = shipped.decide("hmm", Understanding("safety_issue", 0.6, []))
+    assert (decision.route, decision.reason, decision.source) == ("handoff", "safety", "classifier")
+    assert shipped.decide("hmm", Understanding("safety_issue", 0.2, [])).route == "offer"  # the model disagrees
+    assert shipped.decide("hmm", None).route == "offer"
+    complaint = constant({"routine": 0.5, "safety": 0.05, "complaint": 0.4, "human": 0.05}, HIGH, offer=offers)
+    assert policy(complaint, ("safety",), agrees_from=0.3).decide(
+        "hmm", Understanding("complaint", 0.6, [])).route == "offer"
 
 
 def test_the_classifier_hands_off_above_its_threshold_and_offers_below_it() -> None:
@@ -79,7 +95,7 @@ def test_the_context_reaches_the_classifier() -> None:
             seen.append((text, list(previous)))
             return super().read(text, previous)
 
-    recording = Recording(np.zeros((1025, 4), dtype=np.float32), np.zeros(4, dtype=np.float32), HIGH)
+    recording = Recording(np.zeros((2 * encoder.DIM + 1, 4), dtype=np.float32), np.zeros(4, dtype=np.float32), HIGH)
     history = [{"text": f"turn {n}"} for n in range(5)]
     policy(recording).decide("now", None, history)
     assert seen == [("now", ["turn 2", "turn 3", "turn 4"])]
@@ -96,3 +112,15 @@ def test_lexicon_yml_names_the_reasons_the_classifier_may_hand_off_alone() -> No
     assert HandoffPolicy(detector, load_model_rules(detector), burning).decide("hmm", None).reason == "safety"
     with pytest.raises(LexiconError, match="classifier.hand_off"):
         Detector(data | {"classifier": {"hand_off": ["angry"]}})
+
+
+def test_a_question_about_a_complaints_progress_is_answered_without_offering_a_person() -> None:
+    """The classifier's complaint guess yields to a confident "where is my complaint at?" reading; a complaint
+    it is sure of still hands off whatever the model reads."""
+    guessing = constant({"routine": 0.2, "safety": 0.0, "complaint": 0.7, "human": 0.1}, HIGH)
+    asks = policy(guessing, ("safety",), agrees_from=0.3)
+    assert asks.decide("hmm", Understanding("ticket_status", 0.95, [])).route == "bot"
+    assert asks.decide("hmm", Understanding("ticket_status", 0.6, [])).route == "offer"
+    assert asks.decide("hmm", Understanding("order_status", 0.95, [])).route == "offer"
+    sure = constant({"routine": 0.1, "safety": 0.0, "complaint": 0.8, "human": 0.1}, HIGH)
+    assert policy(sure).decide("hmm", Understanding("ticket_status", 0.95, [])).route == "handoff"

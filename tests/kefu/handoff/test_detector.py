@@ -58,6 +58,9 @@ def test_hard_negatives_stay_with_the_bot(text: str) -> None:
     "burn cream", "hospital bed", "smoke-coloured sunglasses", "court shoes", "human hair wig", "热销爆款", "火爆",
     "the toxic waste sour candy, is it vegan", "allergy eye drops", "a choke chain for a big dog", "爆炸盐洗衣粉",
     "电击灭蚊拍", "炸裂好看的裙子", "冒烟效果的舞台灯", "poison-themed board game",
+    "a bleeding edge graphics card", "shock absorbers for my bike", "the fire pit set", "pepper spray for my bag",
+    "防狼喷雾能寄吗", "爆炸头假发", "烟熏妆眼影", "which supplement helps joint pain", "I'm dying to wear it",
+    "this deal is killer", "how do I claim my warranty", "insurance claim for my parcel", "客服您好",
 ])
 def test_the_lexicon_does_not_fire_on_product_names_and_idioms(text: str) -> None:
     assert lexicon_reason(default_detector(), text) is None, text
@@ -70,6 +73,8 @@ def test_the_lexicon_does_not_fire_on_product_names_and_idioms(text: str) -> Non
     ("插头漏电，我被电击了一下", "safety"),
     ("我要投诉，一直没处理", "complaint"),
     ("get me your manager", "human"),
+    ("I want to raise a grievance about your staff", "complaint"),
+    ("how do I file a claim against your shop", "complaint"),
 ])
 def test_the_lexicon_keeps_its_explicit_triggers(text: str, reason: str) -> None:
     assert lexicon_reason(default_detector(), text) == reason, text
