@@ -18,6 +18,9 @@ ID_WANTS = frozenset({"order_id", "phone"})
 # these is first tried as that answer (a bare id taken for nonsense, "可以" for small talk).
 NO_REQUEST_TOPICS = frozenset({"inform", "fallback", "out_of_scope", "smalltalk"})
 ANSWER_ENTITIES = ("order_id", "phone", "ticket_id")
+# While we wait for an address or an invoice title, a message the model is this sure asks for another topic
+# (or one naming an order for another topic) is that request, not the text we asked for.
+NEW_REQUEST_CONFIDENCE = 0.85
 
 
 async def run_topic(turn: Turn, name: str, resume: dict[str, Any] | None = None) -> None:
@@ -46,11 +49,24 @@ def _answers_id_question(turn: Turn, action_topic: str) -> bool:
     return (turn.is_bare or action_topic in NO_REQUEST_TOPICS) and _carries_id(turn)
 
 
+def _another_request(turn: Turn, action_topic: str, pending_topic: str) -> bool:
+    """The message asks for a different topic: read so with confidence, or naming an order for it."""
+    if action_topic == pending_topic or action_topic in NO_REQUEST_TOPICS or action_topic not in TOPICS:
+        return False
+    if action_topic in ("affirm", "deny"):
+        return False
+    return turn.confidence >= NEW_REQUEST_CONFIDENCE or (TOPICS[action_topic].needs_order and _carries_id(turn))
+
+
 async def _answer_awaited(turn: Turn, awaiting: dict[str, Any], action_topic: str) -> bool:
     """Read the message as the answer to our open question; False when it is not one (then the intent acts)."""
     want = awaiting["want"]
     pending = TOPICS[awaiting["topic"]]
     if want in FREE_TEXT_WANTS and action_topic != "deny" and not turn.pressed and pending.on_text is not None:
+        if _another_request(turn, action_topic, pending.name):
+            return False  # "cancel DD…" while we wait for an invoice title: the customer moved on
+        if action_topic == "affirm" and yes_or_no(turn.text) is not None:
+            return turn.ask_again("context.unclear_pending")  # "ok" is no address or invoice title
         await pending.on_text(turn, awaiting)
         return True
     if want in ID_WANTS and _answers_id_question(turn, action_topic):

@@ -45,6 +45,7 @@ class Turn:
     slot_changes: dict[str, Any] = field(default_factory=dict)
     # The customer message's idempotency key (kefu/core/inbox.py), sent by the pipeline with every turn.
     idempotency_key: str | None = None
+    confidence: float = 0.0  # the NLU model's confidence in ``intent``
 
     @classmethod
     def from_tracker(cls, tracker: Tracker, services: Services) -> Turn:
@@ -69,6 +70,7 @@ class Turn:
             slots=slots,
             services=services,
             idempotency_key=_idempotency_key(message.get("metadata")),
+            confidence=float((message.get("intent") or {}).get("confidence") or 0.0),
         )
         if lang != remembered:
             turn.set_slot("lang", lang)

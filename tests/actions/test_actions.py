@@ -212,6 +212,18 @@ async def test_invoice_asks_for_title_then_issues() -> None:
     assert "电子发票" in done.text and "24 小时" in done.text and convo.slots["awaiting"] is None
 
 
+async def test_another_request_while_an_invoice_title_is_awaited_is_that_request() -> None:
+    """The customer moved on: "cancel DD…" is not an invoice title, and "好的" is no title either."""
+    convo = Conversation(customer_id="c1001")
+    await convo.say("DD20261104005 开发票", "invoice")
+    unclear = await convo.say("好的", "affirm")
+    assert convo.slots["awaiting"]["want"] == "invoice" and "电子发票" not in unclear.text
+    asked = await convo.say("帮我把订单DD20261104002取消掉", "cancel_order",
+                            entities=[{"entity": "order_id", "value": "DD20261104002"}])
+    assert "DD20261104002" in asked.text and "电子发票" not in asked.text
+    assert convo.slots["awaiting"]["want"] == "confirm" and convo.slots["awaiting"]["topic"] == "cancel_order"
+
+
 async def test_company_invoice_in_one_message() -> None:
     turn = await Conversation(customer_id="c1002").say(
         "Invoice for DD20261104011 to Acme Trading Co., Ltd. tax id 91310000MA1FL8X72K", "invoice")
