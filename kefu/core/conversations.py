@@ -19,12 +19,18 @@ MAX_MERGE_HOPS = 4
 
 # A reply joins the transcript of a conversation that has not been merged; 0 sends the caller to _MERGE,
 # so a reply that races with a merge can never land behind it, in a history nobody reads any more.
+# KEYS: 1 the conversation's record, 2 its transcript, 3 the reply's state; ARGV: 1 the entry, 2 its time, 3 how
+# long the reply's state is kept. Returns 2 when this reply id was kept before (a replayed delivery: nothing
+# written), 0 when the conversation was merged (the caller appends to the merged one), else 1.
 _APPEND = """
+if not redis.call('SET', KEYS[3], 'kept', 'NX', 'EX', ARGV[3]) then return 2 end
 if redis.call('HGET', KEYS[1], 'merged_into') then return 0 end
 redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'updated_at', ARGV[2])
 return 1
 """
+REPLY_STATE_TTL_S = 86400
+"""How long a reply's kept/sent state is remembered: far longer than any replay of the entry that made it."""
 
 # Move one conversation's history into another, atomically: nothing written to either side can slip between
 # reading and rewriting. KEYS: 1 source record, 2 target record, 3/4 source/target understanding, 5/6
@@ -175,15 +181,29 @@ class ConversationStore:
             conversation_id = into
         return conversation_id
 
-    async def add_reply(self, reply: OutboundMessage, channel: str) -> None:
+    async def add_reply(self, reply: OutboundMessage, channel: str) -> bool:
+        """Keep the reply in the transcript; False when this reply id was kept before (nothing is written)."""
         entry = json.dumps(reply.to_dict() | {"channel": channel}, ensure_ascii=False)
         source = reply.conversation_id
-        if await self._append(keys=[keys.conversation(source), keys.transcript(source)], args=[entry, reply.sent_at]):
-            return
+        kept = await self._append(keys=[keys.conversation(source), keys.transcript(source),
+                                        keys.reply_state(reply.message_id)],
+                                  args=[entry, reply.sent_at, REPLY_STATE_TTL_S])
+        if kept == 2:
+            return False
+        if kept:
+            return True
         # Merged: the reply joins the merged history, sweeping in first whatever reached the old id late
         # (a customer message resolved just before the link, whose answer this may be).
         target = await self.redis.hget(keys.conversation(source), "merged_into")
         await self.merge(source, target, append=entry, append_ts=reply.sent_at)
+        return True
+
+    async def reply_sent(self, message_id: str) -> bool:
+        """Whether the reply with this id went out to the channel already."""
+        return await self.redis.get(keys.reply_state(message_id)) == "sent"
+
+    async def mark_sent(self, message_id: str) -> None:
+        await self.redis.set(keys.reply_state(message_id), "sent", ex=REPLY_STATE_TTL_S)
 
     async def merge(
         self,

@@ -33,14 +33,21 @@ class Delivery:
         self.senders = senders
 
     async def deliver(self, channel: str, message: OutboundMessage) -> None:
-        await self.keep(channel, message)
+        """Keep, then send. A reply delivered again under the same id (the pipeline replaying an entry whose
+        worker died between sending and recording it) is sent only if it did not go out the first time."""
+        fresh = await self.keep(channel, message)
+        if not fresh and await self.conversations.reply_sent(message.message_id):
+            log.info("reply %s was delivered before; not sent again", message.message_id)
+            return
         sender = self.senders.get(channel)
         if sender is None:
             log.error("no channel %r to deliver to; message kept in the transcript", channel)
             return
         await sender.send(message.conversation_id, message)
+        await self.conversations.mark_sent(message.message_id)
         metrics.sent(channel, message.role)
 
-    async def keep(self, channel: str, message: OutboundMessage) -> None:
-        """The transcript half alone: for an answer the channel returns itself (WeChat's passive reply)."""
-        await self.conversations.add_reply(message, channel)
+    async def keep(self, channel: str, message: OutboundMessage) -> bool:
+        """The transcript half alone: for an answer the channel returns itself (WeChat's passive reply).
+        False when this reply id was kept before."""
+        return await self.conversations.add_reply(message, channel)

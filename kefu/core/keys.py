@@ -17,6 +17,11 @@ def conversation(conversation_id: str) -> str:
     return f"{CONVERSATION_PREFIX}{conversation_id}"
 
 
+def reply_state(message_id: str) -> str:
+    """String "kept" / "sent", expiring: a reply delivered again (its entry replayed) is neither stored nor sent twice."""
+    return f"{PREFIX}reply:{message_id}"
+
+
 def transcript(conversation_id: str) -> str:
     return f"{CONVERSATION_PREFIX}{conversation_id}:transcript"
 
