@@ -11,6 +11,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -54,6 +55,8 @@ REMINDER_EVERY_S = 120
 SNOOZE_CHECK_S = 2.0
 # How long paging the on-call contact may hold back the customer's announcement (it says whether it worked).
 PAGE_TIMEOUT_S = 5.0
+# One thread reads turns for the policy (the encoders are not shared between threads), off the event loop.
+_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-handoff-reader")
 # How long the offer of a person stays open for a typed yes: the next message answers it or moves on.
 OFFER_OPEN_S = 30 * 60
 # A paged safety report is followed up: the consoles are alerted if nobody has closed it by then.
@@ -141,7 +144,7 @@ class HandoffManager:
             understanding = await self.rasa.parse(message.text)
         except RasaUnavailable:  # the lexicon still judges the words
             understanding = Understanding(intent=None, confidence=None, entities=[])
-        decision = self.policy.decide(message.text, understanding, [])
+        decision = await self._decide(message.text, understanding, [])
         if not decision.handoff or PRIORITY_RANK[decision.priority] >= PRIORITY_RANK[handoff.priority]:
             return False
         raised = await self.store.escalate(handoff, decision.reason, decision.priority, team_for(decision.reason))
@@ -170,12 +173,19 @@ class HandoffManager:
         if await self._offer_accepted(message, turn):
             decision = Decision("handoff", "human", PRIORITIES["human"], "offer_accepted", message.text)
         else:
-            decision = self.policy.decide(message.text, turn.understanding, history)
+            decision = await self._decide(message.text, turn.understanding, history)
         if decision.handoff:
             await self.open(message, decision, turn.slots)
         elif _offers_a_person(turn):  # the bot's own reply asked ("shall I ask a colleague?")
             await self._offered(message.conversation_id)
         return decision
+
+    async def _decide(self, text: str, understanding: Understanding | None,
+                      history: list[dict[str, Any]]) -> Decision:
+        """The policy's decision, off the event loop: reading a new turn with the sentence encoders takes tens of
+        milliseconds of CPU, which would stall every other conversation this process serves."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_READER, self.policy.decide, text, understanding, history)
 
     async def _offer_accepted(self, message: InboundMessage, turn: RasaTurn) -> bool:
         """A typed yes right after the offer of a person (WeChat shows its buttons as text) is a request for one;
