@@ -13,6 +13,7 @@ from kefu.core import keys
 from kefu.core.inbox import shard_of
 from tests.helpers.console import add_user
 from tests.helpers.gateway import running_gateway
+from tests.kefu.console.test_console_browser import SCREENSHOTS
 from tests.kefu.console.test_dashboard import gateway_settings
 from tests.kefu.console.test_dashboard_browser import sign_in
 from tests.kefu.console.test_deadletters import SCRIPT_TEXT, dead_letter
@@ -54,3 +55,8 @@ async def test_the_customer_text_is_shown_as_text_and_retried_once(
     await page.wait_for_selector("body[data-drawn]", timeout=15_000)
     await expect(page.locator(f'tr[data-letter="{letter}"] td.status')).to_have_text("retried by sue")
     assert await page.evaluate("window.__pwned === undefined")
+    await page.screenshot(path=str(SCREENSHOTS / "dead-letters-en.png"), full_page=True)
+    await page.goto(f"{base}/console/dead-letters?lang=zh")
+    await page.wait_for_selector("body[data-drawn]", timeout=15_000)
+    await expect(page.locator(f'tr[data-letter="{letter}"] td.channel')).to_have_text("网页聊天")
+    await page.screenshot(path=str(SCREENSHOTS / "dead-letters-zh.png"), full_page=True)
