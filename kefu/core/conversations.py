@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -148,9 +148,19 @@ class Understanding:
     intent: str | None
     confidence: float | None
     entities: list[dict[str, Any]]
+    # the model's next readings (intent -> confidence, the fallback left out): a handoff reason the model
+    # reads second, or under a "please rephrase", still counts as the model agreeing with the classifier
+    ranking: dict[str, float] = field(default_factory=dict)
+
+    def confidence_of(self, intent: str) -> float:
+        """How sure the model is of ``intent``, whether it came first or not."""
+        if intent == self.intent:
+            return float(self.confidence or 0.0)
+        return float(self.ranking.get(intent, 0.0))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"intent": self.intent, "confidence": self.confidence, "entities": self.entities}
+        return {"intent": self.intent, "confidence": self.confidence, "entities": self.entities,
+                "ranking": self.ranking}
 
 
 class ConversationStore:

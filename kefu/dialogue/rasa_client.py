@@ -52,6 +52,10 @@ def _reply_from_rasa(raw: Any) -> BotReply | None:
     return BotReply(text=str(text), buttons=buttons)
 
 
+RANKING_KEPT = 5  # the model's next readings kept with a turn (the handoff reasons are among them when they matter)
+FALLBACK_INTENT = "nlu_fallback"
+
+
 def _understanding(parsed: Any) -> Understanding:
     parsed = _expect(parsed, dict, "parse")
     intent = _expect(parsed.get("intent") or {}, dict, "intent")
@@ -62,7 +66,15 @@ def _understanding(parsed: Any) -> Understanding:
             {k: e.get(k) for k in ("entity", "value", "start", "end", "extractor")}
             for e in _expect(parsed.get("entities") or [], list, "entities") if _expect(e, dict, "entity")
         ],
+        ranking=_ranking(parsed),
     )
+
+
+def _ranking(parsed: dict[str, Any]) -> dict[str, float]:
+    ranked = [_expect(r, dict, "ranked intent") for r in _expect(parsed.get("intent_ranking") or [], list,
+                                                                 "intent ranking")]
+    kept = [r for r in ranked if r.get("name") not in (None, FALLBACK_INTENT)][:RANKING_KEPT]
+    return {str(r["name"]): float(r.get("confidence") or 0.0) for r in kept}
 
 
 class RasaClient:

@@ -126,11 +126,13 @@ class HandoffPolicy:
         return guess or self._stuck(text, understanding, history) or STAY
 
     def _model_agrees(self, reason: str | None, understanding: Understanding | None) -> bool:
-        """The NLU model reads the same reason, if below its own threshold: two readers agreeing hand off."""
+        """The NLU model reads the same reason, if below its own threshold and even second to another intent or under
+        a "please rephrase": two readers agreeing hand off."""
         floor = self.detector.classifier_agrees_from
-        if reason is None or floor is None or understanding is None or understanding.intent not in self.model_rules:
+        if reason is None or floor is None or understanding is None:
             return False
-        return self.model_rules[understanding.intent].reason == reason and (understanding.confidence or 0.0) >= floor
+        return any(rule.reason == reason and understanding.confidence_of(intent) >= floor
+                   for intent, rule in self.model_rules.items())
 
     def _stuck(
         self, text: str, understanding: Understanding | None, history: Sequence[dict[str, Any]]

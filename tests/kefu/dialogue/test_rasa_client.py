@@ -9,6 +9,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from kefu.config.settings import Settings
+from kefu.core.conversations import Understanding
 from kefu.dialogue.rasa_client import RasaClient, RasaUnavailable
 from tests.helpers.pipeline_rig import live_rasa, rasa_paused, user_turns
 
@@ -40,6 +41,18 @@ async def test_pause_resume_parse_and_status_through_the_channel(
     assert not await rasa_paused(redis_client, conversation)
     assert (await live_rasa.parse("how much is shipping")).intent
     assert await live_rasa.is_ready()
+
+
+async def test_the_understanding_keeps_the_models_next_readings(live_rasa: RasaClient) -> None:
+    """The blended model's ranking comes with the turn (fallback left out), so the handoff policy can hear a
+    reason the model read second; it survives the round trip through the stored turn."""
+    understanding = await live_rasa.parse("where is my parcel, it has not moved for days")
+    assert 1 < len(understanding.ranking) <= 5 and "nlu_fallback" not in understanding.ranking
+    assert all(0.0 <= conf <= 1.0 for conf in understanding.ranking.values())
+    assert understanding.confidence_of(understanding.intent) == understanding.confidence
+    second = sorted(understanding.ranking.items(), key=lambda item: -item[1])[1]
+    assert understanding.confidence_of(second[0]) == second[1] and understanding.confidence_of("nope") == 0.0
+    assert Understanding(**understanding.to_dict()) == understanding
 
 
 async def test_rasa_http_api_is_off_and_the_channel_needs_the_token(stack_settings: Settings) -> None:

@@ -41,7 +41,7 @@ async def test_the_whole_policy_on_the_held_out_set(live_stack: Settings) -> Non
     assert false / routine <= FLOORS["false"]
 
 
-# Measured 2026-12-02 05:44 (two encoders, the Rasa model of 05:11): safety 96.2 %, complaint 66.0 % (31/47; the
-# agreement rule needs the NLU model's top intent, and the model changed since the 68.1 % measured before),
-# person 85.0 %, false handoffs 1/86.
-FLOORS = {"safety": 0.96, "complaint": 0.66, "human": 0.85, "false": 0.012}
+# Measured 2026-12-02 16:10 (the NLU model blending DIET with a regression on the sentence vector; the agreement
+# rule reads the model's whole ranking): safety 96.2 % (51/53), complaint 74.5 % (35/47), person 90.0 %, false
+# handoffs 1/86. Before: 96.2 %, 66.0 %, 85.0 %, 1/86.
+FLOORS = {"safety": 0.96, "complaint": 0.72, "human": 0.88, "false": 0.012}
