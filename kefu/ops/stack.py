@@ -220,9 +220,10 @@ class Stack:
         ], rasa_env() | env, self.settings.background_nice) for index, url in enumerate(self.settings.rasa_urls)]
         if not wait_for_port(self.settings.actions_port, 60, actions):
             raise StackError(f"the action server did not start; see {self.log_dir / 'actions.log'}")
-        for process, url in zip(rasa, self.settings.rasa_urls, strict=True):
+        for index, (process, url) in enumerate(zip(rasa, self.settings.rasa_urls, strict=True)):
             if not wait_for_port(urlparse(url).port or 5005, 300, process):
-                raise StackError(f"Rasa did not start; see {self.log_dir / 'rasa.log'}")
+                log_name = f"rasa-{index}.log" if index else "rasa.log"
+                raise StackError(f"Rasa ({url}) did not start; see {self.log_dir / log_name}")
 
     async def wait_ready(self, timeout_s: float = 300) -> None:
         """Rasa opens its port before the model is loaded; wait for every process's /status to name a model."""
