@@ -210,7 +210,7 @@ async def score_sets(args, parse, judge, label_confusion):
                 case = json.loads(line)
                 intent, conf = await parse(case["text"])
                 reason, _ = judge.route(case["text"], intent, conf)
-                model = HANDOFF[intent] if intent in HANDOFF and conf >= 0.8 else None
+                model = HANDOFF[intent] if intent in HANDOFF and conf >= judge.thresholds.get(intent, 0.8) else None
                 ex = (case["reason"], intent, round(conf, 2), reason, case["text"][:70])
                 if case["reason"]:
                     tally.add(f"{case['reason']} recall (policy)", reason == case["reason"], ex)
