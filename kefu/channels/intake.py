@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from kefu.core.conversations import ConversationStore
 from kefu.core.i18n import language_of, t
-from kefu.core.inbox import Inbox, Waiting
+from kefu.core.inbox import Arrival, Inbox, Waiting
 from kefu.core.messages import InboundMessage, clipped
 
 
@@ -30,8 +30,10 @@ class Intake:
         self.conversations = conversations
         self.max_message_chars = max_message_chars
 
-    async def take(self, message: InboundMessage, waiting: Waiting | None = None) -> Taken:
-        """Queue a text for the bot, or refuse it with the answer to give (in the customer's language)."""
+    async def take(self, message: InboundMessage, waiting: Waiting | None = None,
+                   arrival: Arrival | None = None) -> Taken:
+        """Queue a text for the bot, or refuse it with the answer to give (in the customer's language). The
+        ``arrival``'s checks are made whatever becomes of the text (kefu/core/inbox.py raises when they fail)."""
         text = message.text.strip()
         # Rasa reads any text that starts with "/" once stripped as `/intent{"entity": ...}` and skips NLU, so a
         # typed `/order_status{"order_id": ..., "phone": ...}` would hand the actions whatever entities it
@@ -40,12 +42,14 @@ class Intake:
         while "payload" not in message.metadata and text.startswith("/"):
             text = text[1:].strip()
         if not text:
+            if arrival is not None:
+                await self.inbox.arrive(arrival)
             return Taken(False, "empty", t("gateway.empty", await self.language(message)))
         if len(text) > self.max_message_chars:
-            fresh = await self.inbox.record(replace(message, text=clipped(text, self.max_message_chars)))
+            fresh = await self.inbox.record(replace(message, text=clipped(text, self.max_message_chars)), arrival)
             answer = t("gateway.too_long", await self.language(message), limit=self.max_message_chars)
             return Taken(fresh, "too_long", answer)
-        return Taken(await self.inbox.submit(replace(message, text=text), waiting))
+        return Taken(await self.inbox.submit(replace(message, text=text), waiting, arrival))
 
     async def keep(self, message: InboundMessage) -> bool:
         """Kept for agents without asking the bot; False when this message id was taken in before."""

@@ -38,7 +38,8 @@ class InboundMessage:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        # vars(), not asdict(): its deep copy was two thirds of the cost (metadata holds JSON values only).
+        return json.dumps(vars(self), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, raw: str) -> InboundMessage:

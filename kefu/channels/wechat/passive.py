@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 WAIT_S = 4.0
 CLAIM_GRACE_S = 0.5
+READY_WAIT_S = 2.0
 REDIS_DOWN = (aioredis.ConnectionError, aioredis.TimeoutError)
 
 # Delete the waiter only if it is still ours (not claimed by a reply meanwhile).
@@ -68,8 +69,12 @@ class PassiveReplies:
         self._ready = asyncio.Event()
 
     async def start(self) -> None:
+        """Start listening, and wait (a little) until subscribed: a request taken in before that cannot be given its
+        reply passively (the gateway's first requests after a start would all be answered through the API)."""
         if self._listener is None:
             self._listener = asyncio.create_task(self._listen(), name="kefu-wechat-passive")
+            with contextlib.suppress(TimeoutError):  # Redis down: the listener keeps trying, requests go on
+                await asyncio.wait_for(self._ready.wait(), READY_WAIT_S)
 
     async def stop(self) -> None:
         if self._listener is not None:

@@ -2,7 +2,7 @@
 
 Every request is verified before anything is parsed or stored (signature in constant time, a fresh timestamp,
 a nonce not seen before, no entity declarations, at most 64 KiB, the right appid in safe mode). A text message
-is written to the durable inbox, then the request waits up to ~4 s for the pipeline's first reply and returns
+is written to the durable inbox (with the request's checks, in one round trip), then the request waits up to ~4 s for the pipeline's first reply and returns
 it as the passive reply; later (or late) replies go through the customer-service message API (sender.py).
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ from kefu.channels.linking import (
     parse_link_command,
     parse_unlink_command,
 )
+from kefu.channels.recent_links import RecentLinks
 from kefu.channels.wechat.passive import WAIT_S, PassiveReplies
 from kefu.channels.wechat.sender import WeChatSender
 from kefu.channels.wechat.verify import MAX_AGE_S, VerificationError, WeChatVerifier
@@ -32,6 +33,7 @@ from kefu.channels.wechat.xml import BadXml, parse_envelope, read_message, text_
 from kefu.core import keys
 from kefu.core.delivery import Delivery
 from kefu.core.i18n import t
+from kefu.core.inbox import Arrival, LinkChanged, Replayed
 from kefu.core.messages import InboundMessage, OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -127,6 +129,7 @@ class WeChatReceiver(ChannelReceiver):
         self.customers = customers
         self.verifier = verifier
         self.clock = clock
+        self.links = RecentLinks()
         # A reply that comes after its request gave up is sent through the API instead.
         self.passive = PassiveReplies(redis, sender.send_by_api, wait_s)
 
@@ -160,10 +163,13 @@ class WeChatReceiver(ChannelReceiver):
         try:
             opened = self._open(request.query, body)
             message = read_message(opened.xml)
-            user = await self._arrive(opened, message)
-            reply = await self._answer(message, user)
+            reply = await self._receive(opened, message)
         except VerificationError as error:
             return _refuse(error.status, error.reason)
+        except Replayed:
+            return _refuse(409, "replayed nonce")
+        except LinkChanged:  # linked or unlinked twice while this one request was taken in: WeChat sends it again
+            return web.Response(status=503, text="busy")
         except BadXml as error:
             return _refuse(400, str(error))
         except REDIS_DOWN as error:
@@ -194,25 +200,52 @@ class WeChatReceiver(ChannelReceiver):
         self.verifier.check_signature(query.get("signature"), str(timestamp), nonce)
         return Opened(_decode(body), False, nonce, timestamp)
 
+    async def _receive(self, opened: Opened, message: BaseMessage) -> str | None:
+        """Store the message and return the passive reply text, or None for ``success``. A text for the bot (nearly
+        every request) is stored with the request's checks in one round trip; anything else finds the user first."""
+        meaning = normalise(message)
+        if meaning.route == "bot" and not _is_command(meaning.text):
+            try:
+                return await self._ask_bot_as(opened, message, meaning, self.links.get(message.source))
+            except LinkChanged as changed:  # linked or unlinked since this process last saw them: once more
+                self.links.remember(message.source, changed.customer_id)
+                return await self._ask_bot_as(opened, message, meaning, changed.customer_id)
+        return await self._answer(message, meaning, await self._arrive(opened, message))
+
+    def _arrival(self, opened: Opened, message: BaseMessage, customer_id: str | None) -> Arrival:
+        """What a request checks as it arrives: a replayed nonce, the 48-hour window opened, who is writing."""
+        return Arrival(once=keys.wechat_nonce(opened.timestamp, opened.nonce), once_ttl_s=2 * MAX_AGE_S,
+                       touch=keys.wechat_window(message.source), touch_ttl_s=WINDOW_S,
+                       link=keys.link(self.name, message.source), linked=customer_id or "")
+
     async def _arrive(self, opened: Opened, message: BaseMessage) -> ChannelUser:
-        """One round trip: refuse a replayed nonce, open the 48-hour window, find who is writing."""
+        """The arrival's checks on their own, in one round trip, for messages that need the user to be answered."""
+        arrival = self._arrival(opened, message, None)
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.set(keys.wechat_nonce(opened.timestamp, opened.nonce), "1", nx=True, ex=2 * MAX_AGE_S)
-            pipe.set(keys.wechat_window(message.source), "1", ex=WINDOW_S)
-            pipe.get(keys.link(self.name, message.source))
+            pipe.set(arrival.once, "1", nx=True, ex=arrival.once_ttl_s)
+            pipe.set(arrival.touch, "1", ex=arrival.touch_ttl_s)
+            pipe.get(arrival.link)
             first_use, _, customer_id = await pipe.execute()
         if not first_use:
-            raise VerificationError("replayed nonce", 409)
+            raise Replayed()
+        self.links.remember(message.source, customer_id)
         return self.customers.user(self.name, message.source, customer_id)
 
-    async def _answer(self, message: BaseMessage, user: ChannelUser) -> str | None:
-        """Store the message and return the passive reply text, or None for ``success``."""
-        meaning = normalise(message)
-        msg_id = message_id(message)
+    async def _ask_bot_as(self, opened: Opened, message: BaseMessage, meaning: Normalised,
+                          customer_id: str | None) -> str | None:
+        """Ask the bot in the conversation of ``customer_id``; LinkChanged when the user's link is not that."""
+        user = self.customers.user(self.name, message.source, customer_id)
+        return await self._ask_bot(self._inbound(message, meaning, user), self._arrival(opened, message, customer_id))
+
+    def _inbound(self, message: BaseMessage, meaning: Normalised, user: ChannelUser) -> InboundMessage:
+        return InboundMessage(channel=self.name, sender=user.user_id, conversation_id=user.conversation_id,
+                              text=meaning.text, message_id=message_id(message), customer_id=user.customer_id)
+
+    async def _answer(self, message: BaseMessage, meaning: Normalised, user: ChannelUser) -> str | None:
+        """What is not a plain text for the bot: a photo, an event, a link or unlink command."""
         if meaning.route == "ignore":
             return None
-        inbound = InboundMessage(channel=self.name, sender=user.user_id, conversation_id=user.conversation_id,
-                                 text=meaning.text, message_id=msg_id, customer_id=user.customer_id)
+        inbound = self._inbound(message, meaning, user)
         if meaning.route != "bot":
             # Labels of photos, locations and events say nothing about the customer's language.
             key = "smalltalk.greet" if meaning.route == "greet" else "channels.unsupported"
@@ -225,12 +258,12 @@ class WeChatReceiver(ChannelReceiver):
             return await self._unlink(user, inbound)
         return await self._ask_bot(inbound)
 
-    async def _ask_bot(self, inbound: InboundMessage) -> str | None:
+    async def _ask_bot(self, inbound: InboundMessage, arrival: Arrival | None = None) -> str | None:
         # The waiter is registered with the message, so a fast pipeline cannot answer before anyone listens.
         waiter = self.passive.expect(inbound.conversation_id)
         taken = None
         try:
-            taken = await self.intake.take(inbound, self.passive.waiting(waiter))
+            taken = await self.intake.take(inbound, self.passive.waiting(waiter), arrival)
         finally:
             if waiter is not None and (taken is None or not taken.fresh or taken.refused):
                 # A retry of a message we have (its answer comes once, elsewhere), or one the bot never sees.
@@ -259,6 +292,7 @@ class WeChatReceiver(ChannelReceiver):
             return None
         outcome, _ = await self.customers.link(self.name, user.user_id, link)
         now = await self.customers.resolve(self.name, user.user_id)
+        self.links.remember(user.user_id, now.customer_id)
         answer = t(outcome.answer_key, await self.intake.language(inbound))
         await self.delivery.keep(self.name, OutboundMessage(now.conversation_id, answer, role="system"))
         return answer
@@ -270,9 +304,14 @@ class WeChatReceiver(ChannelReceiver):
         lang = await self.intake.language(inbound)
         outcome = await self.customers.unlink(self.name, user.user_id)
         now = await self.customers.resolve(self.name, user.user_id)
+        self.links.remember(user.user_id, now.customer_id)
         answer = t(outcome.answer_key, lang)
         await self.delivery.keep(self.name, OutboundMessage(now.conversation_id, answer, role="system"))
         return answer
+
+
+def _is_command(text: str) -> bool:
+    return parse_link_command(text) is not None or parse_unlink_command(text)
 
 
 def _decode(body: bytes) -> str:

@@ -288,6 +288,21 @@ async def test_too_long_message_is_kept_for_agents_and_answered_with_the_limit(r
     assert await rig.wechat.deliver(xml) == (200, "success")  # WeChat's retry: kept once, answered once
 
 
+async def test_a_text_goes_to_the_conversation_of_the_link_another_process_made_or_undid(rig: Rig) -> None:
+    """The receiver guesses the link (kefu/channels/recent_links.py) and the inbox's script checks the guess."""
+    store = ConversationStore(rig.redis)
+    await rig.redis.set(keys.link("wechat", "oKim"), "c7001")  # linked through another gateway
+    for number, text in enumerate(("运费怎么算", "发票怎么开")):
+        status, body = await rig.wechat.deliver(fixture("text", openid="oKim", msg_id=f"870{number}", content=text))
+        assert (status, body) == (200, "success")
+    assert [e["text"] for e in await store.transcript("cust:c7001")] == ["运费怎么算", "发票怎么开"]
+    await rig.redis.delete(keys.link("wechat", "oKim"))  # unlinked elsewhere: the user's own conversation again
+    assert (await rig.wechat.deliver(fixture("text", openid="oKim", msg_id="8702", content="退货")))[0] == 200
+    assert [e["text"] for e in await store.transcript("wechat:oKim")] == ["退货"]
+    assert await rig.stored() == 3  # each once, although two were taken in on a second try
+    assert await rig.redis.exists(keys.wechat_window("oKim"))
+
+
 async def test_voice_with_recognition_is_a_text_message(rig: Rig) -> None:
     answering = asyncio.create_task(bot_answers(rig, "wechat:oIvy", "收到"))
     status, body = await rig.wechat.deliver(fixture("voice", openid="oIvy", msg_id="8101", content="我要退货"))
