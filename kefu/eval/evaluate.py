@@ -16,6 +16,7 @@ from kefu.core.inbox import Inbox
 from kefu.core.messages import InboundMessage, OutboundMessage
 from kefu.dialogue.rasa_client import RasaTurn
 from kefu.eval.bitext import read_bitext
+from kefu.eval.handoff_measure import read_conversations
 from kefu.eval.hint3 import ORDER_TOPICS, read_hint3
 from kefu.eval.jddc import is_jddc, read_jddc
 from kefu.eval.topics import topic_of
@@ -119,7 +120,12 @@ class Evaluator:
 
 def read_cases(path: Path) -> list[dict[str, Any]]:
     """Every format of ../shared/eval: Kefu's JSONL cases, JDDC sessions (JSONL with ``turn_labels``), a
-    HINT3 CSV (``sentence,label``) or a Bitext CSV (``sentence,intent,category``), labels mapped to Kefu's."""
+    HINT3 CSV (``sentence,label``) or a Bitext CSV (``sentence,intent,category``), labels mapped to Kefu's; and
+    Kefu's own held-out handoff sets (YAML, tests/fixtures/handoff_heldout*.yml)."""
+    if path.suffix in (".yml", ".yaml"):
+        return [{"id": case.id, "lang": case.lang, "turns": list(case.turns),
+                 "route": "handoff" if case.reason else "bot", "reason": case.reason}
+                for case in read_conversations(path)]
     if path.suffix == ".csv":
         with path.open(encoding="utf-8") as handle:
             header = handle.readline()

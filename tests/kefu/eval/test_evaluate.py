@@ -71,3 +71,12 @@ def test_every_format_of_the_shared_eval_sets_is_read(tmp_path) -> None:
                     ' "handoff": "either"}\n', encoding="utf-8")
     (case,) = read_cases(jddc)
     assert case["turn_expect"] == [None, {"topic_any": ["refund", "policy"]}] and "route" not in case
+
+
+def test_a_held_out_handoff_set_is_read_as_routed_cases(tmp_path) -> None:
+    heldout = tmp_path / "h.yml"
+    heldout.write_text('cases:\n  - {id: s1, lang: en, reason: safety, turns: ["it caught fire"]}\n'
+                       '  - {id: r1, lang: zh, reason: null, turns: ["你好", "到哪了"]}\n', encoding="utf-8")
+    assert read_cases(heldout) == [
+        {"id": "s1", "lang": "en", "turns": ["it caught fire"], "route": "handoff", "reason": "safety"},
+        {"id": "r1", "lang": "zh", "turns": ["你好", "到哪了"], "route": "bot", "reason": None}]
