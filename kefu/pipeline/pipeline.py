@@ -319,6 +319,8 @@ class Pipeline:
         if turn is None:
             if progress.has("held") or await self._held(message, progress):
                 return HELD_TURN
+            if self.handoff is not None:
+                self.handoff.read_ahead(message)  # the handoff classifier reads the turn while Rasa answers it
             try:
                 turn = await self._ask_rasa(message, self._metadata(message))
             except BotUnavailable:

@@ -1,7 +1,9 @@
-"""Several Rasa processes behind one client (kefu/dialogue/rasa_pool.py): a conversation keeps to its process,
-and when that one does not answer the next one does, once per turn, with the real Rasa behind it."""
+"""Several Rasa processes behind one client (kefu/dialogue/rasa_pool.py): a conversation keeps to its process
+while it is no busier than another, and when that one does not answer the next one does, once per turn, with the
+real Rasa behind it."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 import zlib
 
@@ -60,3 +62,34 @@ def test_each_conversation_keeps_to_one_process_and_they_share_the_load() -> Non
     first = [pool.for_conversation(c) for c in conversations]
     assert first == [pool.for_conversation(c) for c in conversations]
     assert all(60 <= sum(1 for client in first if client is c) <= 140 for c in pool.clients)
+
+
+class HeldRasa:
+    """A Rasa process that answers a turn only when told to: what it was asked, by conversation."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+        self.answer = asyncio.Event()
+
+    async def handle(self, conversation_id: str, text: str, metadata: dict) -> str:
+        self.asked.append(conversation_id)
+        await self.answer.wait()
+        return text
+
+
+async def test_a_turn_goes_to_an_idle_process_rather_than_wait_behind_another_conversations() -> None:
+    first, second = HeldRasa(), HeldRasa()
+    pool = RasaPool([first, second])  # type: ignore[list-item]
+    mine, also_mine, theirs = routed_to(0, 2), routed_to(0, 2), routed_to(1, 2)
+    busy = asyncio.create_task(pool.handle(mine, "运费怎么算", {}))
+    await asyncio.sleep(0)
+    moved = asyncio.create_task(pool.handle(also_mine, "发票怎么开", {}))  # its own process is answering another
+    await asyncio.sleep(0)
+    assert (first.asked, second.asked) == ([mine], [also_mine])
+    first.answer.set()
+    second.answer.set()
+    assert await asyncio.gather(busy, moved) == ["运费怎么算", "发票怎么开"]
+    # Nothing in flight: every conversation goes to its own process again.
+    await pool.handle(theirs, "hi", {})
+    await pool.handle(also_mine, "hi", {})
+    assert (first.asked[-1], second.asked[-1]) == (also_mine, theirs)

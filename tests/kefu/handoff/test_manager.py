@@ -98,3 +98,25 @@ async def test_a_routine_message_in_a_held_conversation_changes_nothing(
     assert await manager.before(InboundMessage(channel="web", sender="v9", conversation_id="visitor:v9",
                                                text="I also need a human to call me", message_id="m2"))
     assert (await manager.store.get(held.ticket_id)).reason == "complaint"  # a lesser reason never lowers it
+
+
+@pytest.mark.parametrize("classifier, read", [(object(), ["我要投诉快递员"]), (None, [])])
+async def test_a_turn_is_read_for_the_classifier_while_rasa_answers_it(
+    redis_client: aioredis.Redis, monkeypatch: pytest.MonkeyPatch, classifier: object, read: list[str],
+) -> None:
+    """On the reader thread the decision after Rasa queues on, so it finds the turn read (without a classifier
+    there is nothing to read)."""
+    from kefu.handoff import encoder
+    from kefu.handoff import manager as manager_module
+    from kefu.handoff.decision import HandoffPolicy
+    from kefu.handoff.detector import default_detector
+
+    embedded: list[str] = []
+    monkeypatch.setattr(encoder, "embed", embedded.extend)
+    delivery, _ = recording_delivery(redis_client)
+    policy = HandoffPolicy(default_detector(), {}, classifier)  # type: ignore[arg-type]
+    manager = HandoffManager(redis_client, None, DemoOrderBackend(redis_client), HandoffSettings(),  # type: ignore[arg-type]
+                             delivery, policy=policy)
+    manager.read_ahead(InboundMessage(channel="web", sender="v1", conversation_id="visitor:v1", text="我要投诉快递员"))
+    manager_module._READER.submit(lambda: None).result(timeout=5)  # what was queued before it has run
+    assert embedded == read
