@@ -22,6 +22,8 @@ from kefu.handoff.decision import HandoffPolicy
 from kefu.handoff.detector import REASONS
 
 HELDOUT = PROJECT_ROOT / "tests" / "fixtures" / "handoff_heldout.yml"
+# Set B: written blind by a session that saw neither data/handoff/ nor the lexicon (2026-12-03).
+HELDOUT_B = PROJECT_ROOT / "tests" / "fixtures" / "handoff_heldout_b.yml"
 
 
 def read_labelled(path: Path) -> list[dict[str, Any]]:
