@@ -20,7 +20,7 @@ from kefu.core.reviews import QAQueue
 from kefu.core.visits import Visits
 from kefu.dialogue.rasa_client import RasaTurn
 from kefu.handoff.decision import Decision
-from kefu.handoff.manager import HandoffManager
+from kefu.handoff.manager import WITHDRAWN, HandoffManager
 from kefu.handoff.state import Handoff
 from kefu.pipeline.outage import BOT_AGENT
 from kefu.pipeline.pipeline import ProcessedHook, TurnObserver
@@ -66,8 +66,8 @@ class Insights:
 
     async def finished(self, handoff: Handoff) -> None:
         """A handoff closed or handed back: drawn for quality review like any finished conversation (not one
-        the bot took back itself after a Rasa outage: no person answered it)."""
-        if handoff.agent == BOT_AGENT:
+        the bot took back itself after a Rasa outage, nor a request the customer withdrew: no person answered it)."""
+        if handoff.agent == BOT_AGENT or handoff.resolution == WITHDRAWN:
             return
         await self.qa.consider(handoff.ticket_id, "agent", handoff.conversation_id, handoff.ticket_id,
                                handoff.agent, handoff.channel, handoff.created_at, handoff.finished_at or time.time())

@@ -82,6 +82,8 @@ class Detector:
         self.classifier_hands_off: frozenset[str] = frozenset(hands_off)
         agrees = (data.get("classifier") or {}).get("model_agrees_from")
         self.classifier_agrees_from: float | None = None if agrees is None else float(agrees)
+        # A request for a person taken back while still queued ("never mind, found it"): the bot answers again.
+        self._withdraw = _compile(list((data.get("withdraw") or {}).get("patterns") or []), "withdraw.patterns")
         raw = data.get("signals") or {}
         self.signals = Signals(
             repeat_window=int(raw.get("repeat_window", 4)),
@@ -108,6 +110,14 @@ class Detector:
             cleaned = ignore.sub(" ", cleaned)
         found = pattern.search(cleaned)
         return Match(reason, found.group(0)) if found else None
+
+    def withdraws(self, text: str) -> bool:
+        """Whether the customer takes back their request for a person (lexicon.yml ``withdraw``) and says nothing
+        else a person is needed for ("never mind, this is useless" is not taking it back)."""
+        if self._withdraw is None or self._withdraw.search(normalise(text)) is None:
+            return False
+        rest = self._withdraw.sub(" ", normalise(text))
+        return not any(self.match(reason, rest) for reason in self.order)
 
 
 @cache

@@ -62,6 +62,9 @@ _READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-handoff-rea
 OFFER_OPEN_S = 30 * 60
 # A paged safety report is followed up: the consoles are alerted if nobody has closed it by then.
 ONCALL_FOLLOWUP_S = 30 * 60
+# Who finishes a withdrawn request: no agent is called that, so a request an agent claimed meanwhile is refused.
+WITHDRAWN_BY = "customer"
+WITHDRAWN = "withdrawn"  # the resolution of a request for a person the customer took back before anyone answered
 RESOLUTIONS = ("resolved", "refunded", "replaced", "compensated", "escalated", "no_action")
 
 
@@ -128,6 +131,8 @@ class HandoffManager:
                 await self.publish(InboxChanged(reopened.summary(), by="customer"))
         if await self._escalated(handoff, message):
             return True
+        if await self._withdrawn(handoff, message):
+            return False  # the bot answers the rest of it ("never mind, where is my order then?")
         if handoff.status == "waiting" and await self.redis.set(
             keys.handoff_reminded(handoff.ticket_id), "1", nx=True, ex=REMINDER_EVERY_S
         ):
@@ -159,6 +164,20 @@ class HandoffManager:
                 conversation_id=message.conversation_id, role="system",
                 text=self.settings.guidance(handoff.lang) or t("takeover.safety_guidance", handoff.lang),
             ))
+        return True
+
+    async def _withdrawn(self, handoff: Handoff, message: InboundMessage) -> bool:
+        """A customer who asked for a person takes it back while no agent has the request yet ("never mind, found
+        it"): the request closes as withdrawn and the bot answers again. A complaint or a safety report is never
+        withdrawn this way (a person decides those)."""
+        if handoff.status != "waiting" or handoff.reason != "human" or not self.policy.detector.withdraws(message.text):
+            return False
+        text = t("takeover.withdrawn", handoff.lang, ticket=handoff.ticket_id)
+        try:
+            await self._finish(handoff, WITHDRAWN_BY, False, "returned", WITHDRAWN, "closed", text)
+        except (HandoffError, ClaimRefused):  # an agent took it meanwhile: that agent answers
+            return False
+        log.info("handoff %s withdrawn by the customer", handoff.ticket_id)
         return True
 
     async def after(self, message: InboundMessage, turn: RasaTurn) -> Decision:

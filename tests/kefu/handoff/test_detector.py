@@ -132,3 +132,16 @@ def test_precision_and_recall_on_the_labelled_set() -> None:
         assert table[reason][0] >= 0.9 and table[reason][1] >= 0.9, (reason, table[reason])
     routine = [case for case, (_, got) in zip(cases, pairs) if case["reason"] is None and got is not None]
     assert not routine, routine
+
+
+@pytest.mark.parametrize("text", ["never mind, I found the tracking link", "nvm", "Actually never mind",
+                                  "I don't need a person anymore", "算了 不用了", "算了，不用转人工了", "没事了",
+                                  "不用人工了 我自己找到了", "不用了谢谢", "ok never mind it's arriving tomorrow"])
+def test_a_request_for_a_person_taken_back(text: str) -> None:
+    assert default_detector().withdraws(text)
+
+
+@pytest.mark.parametrize("text", ["算了，你们这服务我不指望了", "never mind the colour, where is my order? I need a person",
+                                  "no need to rush", "forget it, this is useless", "我要人工", "不用了 你们太差劲了，我要投诉"])
+def test_what_only_sounds_like_taking_it_back(text: str) -> None:
+    assert not default_detector().withdraws(text)

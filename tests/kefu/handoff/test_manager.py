@@ -120,3 +120,46 @@ async def test_a_turn_is_read_for_the_classifier_while_rasa_answers_it(
     manager.read_ahead(InboundMessage(channel="web", sender="v1", conversation_id="visitor:v1", text="我要投诉快递员"))
     manager_module._READER.submit(lambda: None).result(timeout=5)  # what was queued before it has run
     assert embedded == read
+
+
+async def _waiting(manager: HandoffManager, reason: str, sender: str) -> str:
+    asked = InboundMessage(channel="web", sender=sender, conversation_id=f"visitor:{sender}", text="转人工",
+                           message_id=f"{sender}-ask")
+    await manager.open(asked, Decision("handoff", reason, "normal" if reason == "human" else "high", "test"), {})
+    (held,) = [h for h in await manager.store.active() if h.conversation_id == f"visitor:{sender}"]
+    return held.ticket_id
+
+
+def _said(sender: str, text: str) -> InboundMessage:
+    return InboundMessage(channel="web", sender=sender, conversation_id=f"visitor:{sender}", text=text,
+                          message_id=f"{sender}-{len(text)}")
+
+
+async def test_a_request_for_a_person_taken_back_while_queued_returns_to_the_bot(manager: HandoffManager) -> None:
+    ticket = await _waiting(manager, "human", "w1")
+    told = manager.delivery.senders["web"].told
+    assert not await manager.before(_said("w1", "算了，不用转人工了"))  # the bot answers again
+    finished = await manager.store.get(ticket)
+    assert (finished.status, finished.resolution) == ("returned", "withdrawn")
+    assert await manager.store.holding("visitor:w1") is None
+    assert told[-1].text == t("takeover.withdrawn", "zh", ticket=ticket)
+
+
+@pytest.mark.parametrize("reason, text", [
+    ("complaint", "never mind"),  # a complaint is for a person to settle
+    ("safety", "算了 不用了"),
+    ("human", "forget it, this is useless"),  # frustration is not taking it back
+    ("human", "算了，你们这服务我不指望了"),
+    ("human", "no need to rush, I'll wait"),
+])
+async def test_what_is_not_taken_back(manager: HandoffManager, reason: str, text: str) -> None:
+    ticket = await _waiting(manager, reason, "w2")
+    assert await manager.before(_said("w2", text))
+    assert (await manager.store.get(ticket)).status == "waiting"
+
+
+async def test_a_request_an_agent_claimed_is_not_withdrawn(manager: HandoffManager) -> None:
+    ticket = await _waiting(manager, "human", "w3")
+    await manager.claim(ticket, "alice", "Alice")
+    assert await manager.before(_said("w3", "never mind, I found it"))
+    assert (await manager.store.get(ticket)).status == "assigned"
