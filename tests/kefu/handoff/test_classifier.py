@@ -41,7 +41,10 @@ def test_the_held_out_set_measured(policy: HandoffPolicy) -> None:
     learned = precision_recall(results["classifier"])
     print("\n" + format_table(f"classifier alone on {len(cases)} held-out cases", learned))
     assert learned["safety"][1] >= 0.94
-    assert learned["complaint"][1] >= 0.80
+    # 0.80 until 2026-12-03: the routine categories added then (the complaint process asked calmly, a settled
+    # complaint and a new question) cost the classifier alone 83 -> 77 % here, and the whole stack nothing
+    # (README "Held-out set B")
+    assert learned["complaint"][1] >= 0.76
     assert learned["human"][1] >= 0.90
     # the policy without the NLU model: the lexicon, and the classifier's safety readings (lexicon.yml
     # `classifier.hand_off`; complaint and person readings need the model's agreement, see test_classifier_stack)
