@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
+
 from kefu.config.settings import PROJECT_ROOT
 from kefu.ops.model import RASA_BIN, rasa_env, train
 
@@ -28,6 +30,9 @@ def test_rasa_data_validate() -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
+# It trains a whole model (about 5 minutes alone on 2 cores) while the other test worker runs: more than the
+# suite's 300 s per test.
+@pytest.mark.timeout(1200)
 def test_held_out_intent_accuracy(tmp_path) -> None:
     split = rasa("data", "split", "nlu", "-u", "data/nlu", "--training-fraction", "0.8",
                  "--random-seed", "42", "--out", str(SPLIT_DIR))
