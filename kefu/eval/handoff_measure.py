@@ -24,6 +24,8 @@ from kefu.handoff.detector import REASONS
 HELDOUT = PROJECT_ROOT / "tests" / "fixtures" / "handoff_heldout.yml"
 # Set B: written blind by a session that saw neither data/handoff/ nor the lexicon (2026-12-03).
 HELDOUT_B = PROJECT_ROOT / "tests" / "fixtures" / "handoff_heldout_b.yml"
+# Set C: written blind the same way before this session tuned anything on set B's misses (2026-12-03, later).
+HELDOUT_C = PROJECT_ROOT / "tests" / "fixtures" / "handoff_heldout_c.yml"
 
 
 def read_labelled(path: Path) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from kefu.core.conversations import Understanding
 from kefu.eval.handoff_measure import (
     HELDOUT,
     HELDOUT_B,
+    HELDOUT_C,
     false_handoffs,
     format_table,
     measure,
@@ -156,7 +157,7 @@ def test_no_training_turn_is_near_an_evaluation_sentence() -> None:
     assert not near, near
 
 
-@pytest.mark.parametrize("heldout", [HELDOUT, HELDOUT_B], ids=["set_a", "set_b"])
+@pytest.mark.parametrize("heldout", [HELDOUT, HELDOUT_B, HELDOUT_C], ids=["set_a", "set_b", "set_c"])
 def test_the_held_out_sets_are_worded_apart_from_the_training_data(heldout) -> None:
     """No held-out turn is a near-copy of a training turn (order ids aside: every set has some)."""
     spec = importlib.util.spec_from_file_location("leaks", PROJECT_ROOT / "bench" / "nlu" / "leaks.py")
