@@ -94,9 +94,11 @@ class HandoffPolicy:
                 model = _handoff(rule.reason, "model", f"{understanding.intent} {understanding.confidence:.2f}")
         learned: Decision | None = None
         guess: Decision | None = None
+        routine = 0.0
         if self.classifier is not None:
             previous = [str(entry.get("text") or "") for entry in history][-CONTEXT_TURNS:]
             verdict = self.classifier.read(text, previous)
+            routine = verdict.probabilities["routine"]
             # A reason the classifier hands off on its own (safety) also hands off from its lower offer threshold
             # when the model reads it too: a missed safety report costs more than a complaint's.
             sure = verdict.offer if verdict.offer in self.detector.classifier_hands_off else None
@@ -105,8 +107,10 @@ class HandoffPolicy:
                 learned = _handoff(verdict.reason, "classifier", verdict.evidence)
             elif sure is not None and self._model_agrees(sure, understanding):
                 learned = _handoff(sure, "classifier", verdict.evidence)
-            elif (verdict.reason or verdict.offer) is not None and not _asks_after_a_complaint(understanding):
+            elif verdict.offer is not None and not _asks_after_a_complaint(understanding):
                 guess = _offer("classifier", verdict.evidence)
+        if model is not None and self._overruled("model", routine):
+            guess, model = guess or _offer("model", f"{model.evidence}; classifier routine {routine:.2f}"), None
         safety = lexicon["safety"]
         if safety is not None:
             return _handoff("safety", "lexicon", safety.span)
@@ -114,16 +118,24 @@ class HandoffPolicy:
             if found is not None and found.reason == "safety":
                 return found
         # What the customer literally said outranks a reading of it ("叫你们主管来" asks for a person even when
-        # a model hears a complaint); between the two lexicon reasons, complaint first.
-        for reason in ("complaint", "human"):
-            match = lexicon[reason]
-            if match is not None:
-                return _handoff(reason, "lexicon", match.span)
+        # a model hears a complaint); between the two lexicon reasons, complaint first. A complaint word in a
+        # turn the classifier is sure is routine ("how does your complaints process work?") only offers.
+        complaint = lexicon["complaint"]
+        if complaint is not None and self._overruled("lexicon", routine):
+            guess = guess or _offer("lexicon", f"{complaint.span}; classifier routine {routine:.2f}")
+        elif complaint is not None:
+            return _handoff("complaint", "lexicon", complaint.span)
+        if lexicon["human"] is not None:
+            return _handoff("human", "lexicon", lexicon["human"].span)
         if learned is not None:
             return learned
         if model is not None:
             return model
         return guess or self._stuck(text, understanding, history) or STAY
+
+    def _overruled(self, source: str, routine: float) -> bool:
+        floor = self.detector.routine_overrules.get(source)
+        return floor is not None and routine >= floor
 
     def _model_agrees(self, reason: str | None, understanding: Understanding | None) -> bool:
         """The NLU model reads the same reason, if below its own threshold and even second to another intent or under

@@ -9,7 +9,7 @@ an order number), which keeps the conversation's reason; the follow-ups alone, o
 Thresholds: five folds, grouped so a sentence and its variants stay in one fold, give every original example a
 probability from a model that never saw it; per reason, the lowest threshold whose false handoffs of routine
 turns stay within that reason's budget wins (a missed safety report costs more than a complaint offered a
-person). The final weights are trained on everything. Seconds on one core.
+person). The final weights are trained on everything. About a minute on two cores, most of it embedding the sentences.
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from kefu.handoff.classifier import (
     MODELS_DIR,
     REASON_ORDER,
     HandoffClassifier,
+    HiddenLayer,
     artifact_path,
     context_vectors,
     data_files,
@@ -42,12 +43,21 @@ log = logging.getLogger(__name__)
 
 FOLDS = 5
 GRID = tuple(round(0.05 * step, 2) for step in range(1, 20))
-# Routine turns a reason may wrongly hand off, as a share of all routine turns (the three add up to the
-# false-handoff budget, with room for the lexicon and the NLU model).
-FALSE_BUDGET = {"safety": 0.01, "complaint": 0.01, "human": 0.005}
-# Below its handoff threshold a reason may still *offer* a person ("shall I ask a colleague?", one tap): a guess
-# costs the customer a question, not a place in the queue, so its budget is larger.
-OFFER_BUDGET = 0.02
+# Routine turns a reason may wrongly hand off, as a share of the routine turns held back in folds. About half of
+# data/handoff's routine turns are written to be mistaken (hazard product names, the word "complaint", idioms,
+# alarms taken back), far more than a shop's real traffic has, so the budget on them is larger than the false
+# handoffs wanted in service. Chosen on held-out set B (2-3 false handoffs of its 75 routine cases) and on the
+# routine sessions of JDDC read without the NLU model (real marketplace chat: no safety handoff from a routine
+# turn); a complaint also needs the NLU model's agreement (lexicon.yml `classifier:`). The budgets are shares, so
+# adding easy routine data loosens them: re-check the thresholds after adding data.
+FALSE_BUDGET = {"safety": 0.015, "complaint": 0.04, "human": 0.012}
+# From its offer threshold a reason *offers* a person ("shall I ask a colleague?", one tap) when it does not hand
+# off: below the handoff threshold, or (complaint, person) without the NLU model's agreement. A guess costs the
+# customer a question, not a place in the queue, so the budget for safety and person is larger; complaint's is
+# smaller, because on real marketplace sessions (JDDC) the classifier reads complaint in many routine turns and an
+# offer there is a question nobody asked for (65 of 449 routine turns at 0.6, 27 at 0.8).
+OFFER_BUDGET = {"safety": 0.024, "complaint": 0.012, "human": 0.024}
+HIDDEN_WIDTH = 128
 FOLLOW_UPS = {
     "zh": ["现在怎么办", "你们怎么处理", "所以呢", "还在吗", "订单号DD20261104008", "我该怎么做", "请尽快回复"],
     "en": ["what now", "what are you going to do about it", "so?", "hello?", "order DD20261104014",
@@ -148,6 +158,41 @@ def fit(rows: np.ndarray, labels: np.ndarray, epochs: int = 200, rate: float = 0
     return weights, bias
 
 
+def fit_hidden(rows: np.ndarray, labels: np.ndarray, width: int = HIDDEN_WIDTH, epochs: int = 200,
+               rate: float = 0.004, l2: float = 1e-4, dropout: float = 0.3, seed: int = 0) -> HiddenLayer:
+    """One ReLU layer with dropout, classes weighted to balance, full-batch Adam; seeded, so the same data gives
+    the same artifact."""
+    rng = np.random.default_rng(seed)
+    n, d = rows.shape
+    k = len(LABELS)
+    counts = np.bincount(labels, minlength=k).astype(np.float32)
+    sample_weight = (n / (k * np.maximum(counts, 1)))[labels][:, None]
+    targets = np.eye(k, dtype=np.float32)[labels]
+    params = [(rng.standard_normal((d, width)) * np.sqrt(2 / d)).astype(np.float32), np.zeros(width, np.float32),
+              (rng.standard_normal((width, k)) * np.sqrt(1 / width)).astype(np.float32), np.zeros(k, np.float32)]
+    moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
+    keep = 1.0 - dropout
+    for step in range(1, epochs + 1):
+        inner, inner_bias, outer, outer_bias = params
+        hidden = np.maximum(rows @ inner + inner_bias, 0.0)
+        mask = (rng.random(hidden.shape) < keep).astype(np.float32) / keep
+        dropped = hidden * mask
+        error = (softmax(dropped @ outer + outer_bias) - targets) * sample_weight / n
+        back = (error @ outer.T) * mask * (hidden > 0)
+        grads = (rows.T @ back + l2 * inner, back.sum(axis=0), dropped.T @ error + l2 * outer, error.sum(axis=0))
+        for param, grad, (first, second) in zip(params, grads, moments):
+            first[:] = 0.9 * first + 0.1 * grad
+            second[:] = 0.999 * second + 0.001 * grad * grad
+            param -= rate * (first / (1 - 0.9 ** step)) / (np.sqrt(second / (1 - 0.999 ** step)) + 1e-8)
+    return HiddenLayer(*params)
+
+
+def fit_readers(rows: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, HiddenLayer]:
+    """Both readers on the same rows: the regression's weights and bias, and the hidden layer."""
+    weights, bias = fit(rows, labels)
+    return weights, bias, fit_hidden(rows, labels)
+
+
 def _fold(group: str) -> int:
     return zlib.crc32(group.encode()) % FOLDS
 
@@ -161,8 +206,8 @@ def held_back_probabilities(examples: Sequence[Example]) -> tuple[list[Example],
     probabilities = np.zeros((len(augmented), len(LABELS)), dtype=np.float32)
     for fold in range(FOLDS):
         train, test = folds != fold, (folds == fold) & original
-        weights, bias = fit(rows[train], labels[train])
-        probabilities[test] = softmax(rows[test] @ weights + bias)
+        weights, bias, hidden = fit_readers(rows[train], labels[train])
+        probabilities[test] = HandoffClassifier(weights, bias, {}, hidden=hidden).probabilities(rows[test])
     keep = np.flatnonzero(original)
     return [augmented[i] for i in keep], probabilities[keep]
 
@@ -197,8 +242,8 @@ def threshold_table(examples: Sequence[Example], probabilities: np.ndarray) -> d
         table[reason] = rows
         within = [row for row in rows if row["false_rate"] <= FALSE_BUDGET[reason]]
         chosen[reason] = min(row["threshold"] for row in within) if within else GRID[-1]
-        offering = [row["threshold"] for row in rows if row["false_rate"] <= OFFER_BUDGET]
-        offer[reason] = min([chosen[reason], *offering])
+        offering = [row["threshold"] for row in rows if row["false_rate"] <= OFFER_BUDGET[reason]]
+        offer[reason] = min(offering) if offering else GRID[-1]
     return {"thresholds": chosen, "offer_thresholds": offer, "rows": table, "examples": len(examples),
             "routine": routine_total}
 
@@ -207,8 +252,8 @@ def train(data_dir: Path = DATA_DIR) -> HandoffClassifier:
     examples = load_examples(data_dir)
     held_back, probabilities = held_back_probabilities(examples)
     table = threshold_table(held_back, probabilities)
-    weights, bias = fit(*matrix(augment(examples)))
-    return HandoffClassifier(weights, bias, table["thresholds"], table)
+    weights, bias, hidden = fit_readers(*matrix(augment(examples)))
+    return HandoffClassifier(weights, bias, table["thresholds"], table, hidden)
 
 
 def build(data_dir: Path = DATA_DIR, models_dir: Path = MODELS_DIR, force: bool = False) -> Path:

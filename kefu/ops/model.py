@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from kefu.config.settings import PROJECT_ROOT
@@ -41,7 +42,7 @@ RASA_DATA = ("data/nlu", "data/rules.yml")
 
 def train_handoff(force: bool = False) -> Path:
     """The handoff classifier's artifact (models/handoff-<fingerprint>.npz), rebuilt only when data/handoff/ or
-    its code changed; seconds, so `setup` and `train` always run it."""
+    its code changed, so `setup` and `train` always run it."""
     from kefu.handoff.training import build
 
     return build(HANDOFF_DATA, MODELS_DIR, force=force)
@@ -53,9 +54,19 @@ def train(
     data: list[str] | None = None,
     force: bool = False,
 ) -> Path:
-    """Train (when the inputs changed) and return the model file; the handoff classifier too."""
-    if name == "kefu":
-        train_handoff(force=force)
+    """Train (when the inputs changed) and return the model file; the handoff classifier too, on a thread beside
+    Rasa's training process (each is a few minutes of mostly single-core work, so side by side the pair takes
+    about as long as the longer one)."""
+    if name != "kefu":
+        return _train_rasa(name, config, data, force)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-handoff-train") as pool:
+        handoff = pool.submit(train_handoff, force)
+        model = _train_rasa(name, config, data, force)
+        handoff.result()
+    return model
+
+
+def _train_rasa(name: str, config: str, data: list[str] | None, force: bool) -> Path:
     data = data or list(RASA_DATA)
     # The components config.yml names from rasa_addons/ (the sentence encoder) shape the model as much as its
     # data; the other addons (the channel, the tracker store) are loaded by `rasa run`, not baked in.

@@ -7,7 +7,7 @@ import pytest
 
 from kefu.core.conversations import Understanding
 from kefu.eval.handoff_measure import format_table, precision_recall, read_labelled
-from kefu.handoff.decision import HandoffPolicy
+from kefu.handoff.decision import HandoffPolicy, load_model_rules
 from kefu.handoff.detector import REASONS, Detector, LexiconError, default_detector
 
 CASES = Path(__file__).resolve().parents[2] / "fixtures" / "handoff_cases.jsonl"
@@ -90,10 +90,35 @@ def test_safety_wins_over_everything() -> None:
 
 
 def test_model_intent_needs_its_confidence() -> None:
-    policy = HandoffPolicy.default()
+    detector = default_detector()
+    policy = HandoffPolicy(detector, load_model_rules(detector), classifier=None)  # the model's rule alone
     assert policy.decide("hmm", understood("complaint", 0.95)).reason == "complaint"
     assert policy.decide("hmm", understood("complaint", 0.2)).route == "bot"
     assert policy.decide("hmm", understood("request_human", 0.9)).priority == "normal"
+
+
+@pytest.mark.parametrize("text", [
+    "how does your complaints process work? nothing wrong, just asking before I buy",
+    "想了解下投诉一般要多久才有答复 目前没遇到问题",
+])
+def test_a_complaint_word_in_a_routine_turn_only_offers_a_person(text: str) -> None:
+    """The lexicon hears "complaint"; the classifier is sure the turn is routine: the customer is asked, not
+    queued. A real complaint with the same word still hands off."""
+    policy = HandoffPolicy.default()
+    decision = policy.decide(text, None)
+    assert (decision.route, decision.source) == ("offer", "lexicon"), decision
+    real = policy.decide("I want to make a formal complaint about the courier who threw my parcel", None)
+    assert (real.route, real.reason) == ("handoff", "complaint"), real
+
+
+def test_the_model_alone_is_overruled_only_when_the_classifier_is_sure() -> None:
+    policy = HandoffPolicy.default()
+    question = "does the smoke alarm come with the battery included"
+    assert policy.classifier.read(question).probabilities["routine"] >= 0.9
+    assert policy.decide(question, understood("safety_issue", 0.8)).route == "offer"
+    assert policy.decide(question, None).route == "bot"
+    report = "the charger got hot and there is a black mark on the socket"
+    assert policy.decide(report, understood("safety_issue", 0.8)).reason == "safety"
 
 
 def test_conversation_signals_offer_a_person_instead_of_handing_off() -> None:
