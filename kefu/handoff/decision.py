@@ -109,7 +109,8 @@ class HandoffPolicy:
                 learned = _handoff(sure, "classifier", verdict.evidence)
             elif verdict.offer is not None and not _asks_after_a_complaint(understanding):
                 guess = _offer("classifier", verdict.evidence)
-        if model is not None and self._overruled("model", routine):
+        # A request for a person the model hears is never overruled: refusing one costs more than a needless queue.
+        if model is not None and model.reason != "human" and self._overruled("model", routine):
             guess, model = guess or _offer("model", f"{model.evidence}; classifier routine {routine:.2f}"), None
         safety = lexicon["safety"]
         if safety is not None:

@@ -82,8 +82,8 @@ class Detector:
         self.classifier_hands_off: frozenset[str] = frozenset(hands_off)
         agrees = (data.get("classifier") or {}).get("model_agrees_from")
         self.classifier_agrees_from: float | None = None if agrees is None else float(agrees)
-        # When the classifier is this sure a turn is routine, a lexicon complaint word or the NLU model's handoff
-        # intent only offers a person ("how does your complaints process work?" names a complaint, makes none).
+        # When the classifier is this sure a turn is routine, a lexicon complaint word or the NLU model's safety or
+        # complaint intent only offers a person ("how does your complaints process work?" names a complaint, makes none).
         overrules = (data.get("classifier") or {}).get("routine_overrules") or {}
         self.routine_overrules: dict[str, float] = {str(k): float(v) for k, v in overrules.items()}
         if set(self.routine_overrules) - {"lexicon", "model"}:

@@ -109,8 +109,11 @@ def test_classifier_evidence_names_the_source(policy: HandoffPolicy) -> None:
 
 
 def test_the_artifact_is_rebuilt_exactly_when_its_data_changes(tmp_path: Path) -> None:
+    """On a small copy of the data (one file per label): the mechanism, not the model, is under test."""
     data, models = tmp_path / "handoff", tmp_path / "models"
-    shutil.copytree(DATA_DIR, data)
+    data.mkdir()
+    for name in ("safety.yml", "complaint.yml", "human.yml", "routine.yml"):
+        shutil.copy(DATA_DIR / name, data / name)
     first = build(data, models)
     assert first == artifact_path(data, models) and first.exists()
     stamp = first.stat().st_mtime_ns

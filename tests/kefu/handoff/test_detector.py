@@ -117,6 +117,7 @@ def test_the_model_alone_is_overruled_only_when_the_classifier_is_sure() -> None
     assert policy.classifier.read(question).probabilities["routine"] >= 0.9
     assert policy.decide(question, understood("safety_issue", 0.8)).route == "offer"
     assert policy.decide(question, None).route == "bot"
+    assert policy.decide(question, understood("request_human", 0.8)).reason == "human"  # a person: never overruled
     report = "the charger got hot and there is a black mark on the socket"
     assert policy.decide(report, understood("safety_issue", 0.8)).reason == "safety"
 
