@@ -135,6 +135,7 @@ class HandoffPolicy:
         return guess or self._stuck(text, understanding, history) or STAY
 
     def _overruled(self, source: str, routine: float) -> bool:
+        """The classifier is sure enough the turn is routine to turn this source's handoff into an offer."""
         floor = self.detector.routine_overrules.get(source)
         return floor is not None and routine >= floor
 
