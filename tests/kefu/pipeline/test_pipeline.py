@@ -133,7 +133,12 @@ async def test_a_failure_in_the_handoff_itself_still_lets_the_shard_go_on(
         await rig.answered(fine.conversation_id)  # answered beside the failing one, not after its retries
         assert len(await eventually(lambda: dead_letters_for(redis_client, shape.conversation_id),
                                     what="the dead letter")) == 1
-        assert t("reliability.bot_error", "en") in [m.text for m in rig.to(shape.conversation_id, "system")]
+        # the dead letter is written first, then the customer is told: wait for the telling, not just the letter
+
+        async def told() -> bool:
+            return t("reliability.bot_error", "en") in [m.text for m in rig.to(shape.conversation_id, "system")]
+
+        assert await eventually(told, timeout=10, what="the customer told")
 
 
 async def test_a_consumer_group_lost_with_redis_data_is_created_again(
