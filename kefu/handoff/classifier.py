@@ -90,19 +90,21 @@ class HiddenLayer:
     outer: np.ndarray
     outer_bias: np.ndarray
 
+    FIELDS = ("inner", "inner_bias", "outer", "outer_bias")
+
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         return softmax(np.maximum(rows @ self.inner + self.inner_bias, 0.0) @ self.outer + self.outer_bias)
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {f"hidden_{name}": np.asarray(getattr(self, name), dtype=np.float32)
-                for name in ("inner", "inner_bias", "outer", "outer_bias")}
+                for name in self.FIELDS}
 
     @classmethod
     def from_arrays(cls, stored: np.lib.npyio.NpzFile) -> HiddenLayer | None:
         """None for an artifact from before the second reader (the regression alone reads it)."""
         if "hidden_inner" not in stored.files:
             return None
-        return cls(*(stored[f"hidden_{name}"] for name in ("inner", "inner_bias", "outer", "outer_bias")))
+        return cls(*(stored[f"hidden_{name}"] for name in cls.FIELDS))
 
 
 class HandoffClassifier:

@@ -136,25 +136,40 @@ def matrix(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
     return rows, np.array([LABELS.index(e.label) for e in examples])
 
 
+def _balanced(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One-hot targets and per-row weights that give every class the same total weight."""
+    k = len(LABELS)
+    counts = np.bincount(labels, minlength=k).astype(np.float32)
+    sample_weight = (len(labels) / (k * np.maximum(counts, 1)))[labels][:, None]
+    return np.eye(k, dtype=np.float32)[labels], sample_weight
+
+
+class _Adam:
+    """Full-batch Adam over a list of arrays, updated in place."""
+
+    def __init__(self, params: list[np.ndarray], rate: float) -> None:
+        self.params, self.rate, self.step = params, rate, 0
+        self.moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
+
+    def update(self, grads: Sequence[np.ndarray]) -> None:
+        self.step += 1
+        for param, grad, (first, second) in zip(self.params, grads, self.moments):
+            first[:] = 0.9 * first + 0.1 * grad
+            second[:] = 0.999 * second + 0.001 * grad * grad
+            param -= self.rate * (first / (1 - 0.9 ** self.step)) / (np.sqrt(second / (1 - 0.999 ** self.step)) + 1e-8)
+
+
 def fit(rows: np.ndarray, labels: np.ndarray, epochs: int = 200, rate: float = 0.1,
         l2: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression, classes weighted to balance, full-batch Adam."""
     n, d = rows.shape
-    k = len(LABELS)
-    counts = np.bincount(labels, minlength=k).astype(np.float32)
-    sample_weight = (n / (k * np.maximum(counts, 1)))[labels][:, None]
-    targets = np.eye(k, dtype=np.float32)[labels]
-    weights = np.zeros((d, k), dtype=np.float32)
-    bias = np.zeros(k, dtype=np.float32)
-    moments = [np.zeros_like(weights), np.zeros_like(weights), np.zeros_like(bias), np.zeros_like(bias)]
-    for step in range(1, epochs + 1):
+    targets, sample_weight = _balanced(labels)
+    weights = np.zeros((d, len(LABELS)), dtype=np.float32)
+    bias = np.zeros(len(LABELS), dtype=np.float32)
+    adam = _Adam([weights, bias], rate)
+    for _ in range(epochs):
         error = (softmax(rows @ weights + bias) - targets) * sample_weight / n
-        grads = (rows.T @ error + l2 * weights, error.sum(axis=0))
-        for index, (param, grad) in enumerate(zip((weights, bias), grads)):
-            first, second = moments[2 * index], moments[2 * index + 1]
-            first[:] = 0.9 * first + 0.1 * grad
-            second[:] = 0.999 * second + 0.001 * grad * grad
-            param -= rate * (first / (1 - 0.9 ** step)) / (np.sqrt(second / (1 - 0.999 ** step)) + 1e-8)
+        adam.update((rows.T @ error + l2 * weights, error.sum(axis=0)))
     return weights, bias
 
 
@@ -165,25 +180,19 @@ def fit_hidden(rows: np.ndarray, labels: np.ndarray, width: int = HIDDEN_WIDTH, 
     rng = np.random.default_rng(seed)
     n, d = rows.shape
     k = len(LABELS)
-    counts = np.bincount(labels, minlength=k).astype(np.float32)
-    sample_weight = (n / (k * np.maximum(counts, 1)))[labels][:, None]
-    targets = np.eye(k, dtype=np.float32)[labels]
+    targets, sample_weight = _balanced(labels)
     params = [(rng.standard_normal((d, width)) * np.sqrt(2 / d)).astype(np.float32), np.zeros(width, np.float32),
               (rng.standard_normal((width, k)) * np.sqrt(1 / width)).astype(np.float32), np.zeros(k, np.float32)]
-    moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
+    inner, inner_bias, outer, outer_bias = params
+    adam = _Adam(params, rate)
     keep = 1.0 - dropout
-    for step in range(1, epochs + 1):
-        inner, inner_bias, outer, outer_bias = params
+    for _ in range(epochs):
         hidden = np.maximum(rows @ inner + inner_bias, 0.0)
         mask = (rng.random(hidden.shape) < keep).astype(np.float32) / keep
         dropped = hidden * mask
         error = (softmax(dropped @ outer + outer_bias) - targets) * sample_weight / n
         back = (error @ outer.T) * mask * (hidden > 0)
-        grads = (rows.T @ back + l2 * inner, back.sum(axis=0), dropped.T @ error + l2 * outer, error.sum(axis=0))
-        for param, grad, (first, second) in zip(params, grads, moments):
-            first[:] = 0.9 * first + 0.1 * grad
-            second[:] = 0.999 * second + 0.001 * grad * grad
-            param -= rate * (first / (1 - 0.9 ** step)) / (np.sqrt(second / (1 - 0.999 ** step)) + 1e-8)
+        adam.update((rows.T @ back + l2 * inner, back.sum(axis=0), dropped.T @ error + l2 * outer, error.sum(axis=0)))
     return HiddenLayer(*params)
 
 
