@@ -17,6 +17,7 @@ import logging
 import random
 import time
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,20 +44,21 @@ log = logging.getLogger(__name__)
 
 FOLDS = 5
 GRID = tuple(round(0.05 * step, 2) for step in range(1, 20))
-# Routine turns a reason may wrongly hand off, as a share of the routine turns held back in folds. About half of
-# data/handoff's routine turns are written to be mistaken (hazard product names, the word "complaint", idioms,
-# alarms taken back), far more than a shop's real traffic has, so the budget on them is larger than the false
-# handoffs wanted in service. Chosen on held-out set B (2-3 false handoffs of its 75 routine cases) and on the
-# routine sessions of JDDC read without the NLU model (real marketplace chat: no safety handoff from a routine
-# turn); a complaint also needs the NLU model's agreement (lexicon.yml `classifier:`). The budgets are shares, so
-# adding easy routine data loosens them: re-check the thresholds after adding data.
-FALSE_BUDGET = {"safety": 0.015, "complaint": 0.04, "human": 0.012}
+# Routine turns a reason may wrongly hand off: the mean, over data/handoff's routine files, of the share of each
+# file's turns (held back in folds) handed off. Each file is one kind of routine message (hazard product names,
+# the word "complaint", idioms, long detailed stories, everyday chat), so a new file of easy turns moves the mean by
+# its one file's weight and does not loosen the thresholds the way a share of the pooled turns did (400 detailed
+# routine stories lowered safety's threshold from 0.60 to 0.45). Most files are written to be mistaken, far more
+# than a shop's real traffic is, so the budget is larger than the false handoffs wanted in service. The operating
+# point was chosen on held-out set B (2-3 false handoffs of its 75 routine cases) and on the routine sessions of
+# JDDC read without the NLU model; a complaint also needs the NLU model's agreement (lexicon.yml `classifier:`).
+FALSE_BUDGET = {"safety": 0.017, "complaint": 0.038, "human": 0.007}
 # From its offer threshold a reason *offers* a person ("shall I ask a colleague?", one tap) when it does not hand
 # off: below the handoff threshold, or (complaint, person) without the NLU model's agreement. A guess costs the
 # customer a question, not a place in the queue, so the budget for safety and person is larger; complaint's is
 # smaller, because on real marketplace sessions (JDDC) the classifier reads complaint in many routine turns and an
 # offer there is a question nobody asked for (65 of 449 routine turns at 0.6, 27 at 0.8).
-OFFER_BUDGET = {"safety": 0.024, "complaint": 0.012, "human": 0.024}
+OFFER_BUDGET = {"safety": 0.028, "complaint": 0.009, "human": 0.018}
 HIDDEN_WIDTH = 128
 FOLLOW_UPS = {
     "zh": ["现在怎么办", "你们怎么处理", "所以呢", "还在吗", "订单号DD20261104008", "我该怎么做", "请尽快回复"],
@@ -229,11 +231,23 @@ def decide(probabilities: np.ndarray, thresholds: dict[str, float]) -> list[str 
     return out
 
 
+def _file_of(example: Example) -> str:
+    return example.group.split(":", 1)[0]
+
+
+def _mean_share(false: Counter[str], routine_files: Counter[str]) -> float:
+    """The mean over routine files of the share of each file's turns handed off (see FALSE_BUDGET)."""
+    if not routine_files:
+        return 0.0
+    return sum(false[name] / total for name, total in routine_files.items()) / len(routine_files)
+
+
 def threshold_table(examples: Sequence[Example], probabilities: np.ndarray) -> dict:
     """Per reason and threshold (the earlier reasons at their chosen thresholds): precision, recall, and the
     routine turns it hands off; plus the thresholds chosen from it."""
     expected = [None if e.label == "routine" else e.label for e in examples]
     routine_total = sum(label is None for label in expected)
+    routine_files = Counter(_file_of(e) for e, label in zip(examples, expected) if label is None)
     chosen = {r: 1.0 for r in REASON_ORDER}
     offer: dict[str, float] = {}
     table: dict[str, list[dict[str, float]]] = {}
@@ -244,10 +258,10 @@ def threshold_table(examples: Sequence[Example], probabilities: np.ndarray) -> d
             tp = sum(g == reason and e == reason for g, e in zip(got, expected))
             predicted = sum(g == reason for g in got)
             actual = sum(e == reason for e in expected)
-            false = sum(g == reason and e is None for g, e in zip(got, expected))
+            false = Counter(_file_of(x) for g, e, x in zip(got, expected, examples) if g == reason and e is None)
             rows.append({"threshold": threshold, "precision": tp / predicted if predicted else 1.0,
-                         "recall": tp / actual if actual else 1.0, "false_handoffs": false,
-                         "false_rate": false / routine_total if routine_total else 0.0})
+                         "recall": tp / actual if actual else 1.0, "false_handoffs": sum(false.values()),
+                         "false_rate": _mean_share(false, routine_files)})
         table[reason] = rows
         within = [row for row in rows if row["false_rate"] <= FALSE_BUDGET[reason]]
         chosen[reason] = min(row["threshold"] for row in within) if within else GRID[-1]
