@@ -90,10 +90,12 @@ class SentenceEncoder:
         return text[: self.max_chars]
 
     def encode(self, texts: list[str | None]) -> np.ndarray:
-        """(len(texts), dim) float32, each row unit length (or zero for empty text)."""
+        """(len(texts), dim) float32, each row unit length (or zero for empty text). A call with more texts
+        than the cache holds (training) encodes each text once: this call's vectors are kept until it returns."""
         cleaned = [self._clean(t) for t in texts]
         out = np.zeros((len(cleaned), self.dim), dtype=np.float32)
-        todo = sorted({t for t in cleaned if t and t not in self._cache})
+        found = {t: self._cache[t] for t in set(cleaned) if t and t in self._cache}
+        todo = sorted({t for t in cleaned if t and t not in found})
         if todo:
             encode = load_encoder(self.encoder, self.threads)
             for start in range(0, len(todo), self.batch_size):
@@ -102,14 +104,12 @@ class SentenceEncoder:
                 vectors = np.nan_to_num(vectors, nan=0.0, posinf=0.0, neginf=0.0)
                 norms = np.linalg.norm(vectors, axis=1, keepdims=True)
                 vectors = np.where(norms > 0, vectors / np.maximum(norms, 1e-12), 0.0)
-                for text, vector in zip(chunk, vectors):
-                    self._remember(text, vector.astype(np.float32))
+                found.update(zip(chunk, vectors.astype(np.float32)))
+        for text, vector in found.items():
+            self._remember(text, vector)
         for row, text in enumerate(cleaned):
             if text:
-                vector = self._cache.get(text)
-                if vector is None:  # evicted while this batch was encoded (more texts than the cache)
-                    vector = self.encode([text])[0]
-                out[row] = vector
+                out[row] = found[text]
         return out
 
     def _remember(self, text: str, vector: np.ndarray) -> None:

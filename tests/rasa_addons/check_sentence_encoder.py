@@ -61,6 +61,7 @@ def main(encoder: str, storage_dir: str) -> None:
     para = [cos(vectors[offset + 2 * i], vectors[offset + 2 * i + 1]) for i in range(len(pairs))]
     offset += 2 * len(pairs)
     unrel = [cos(vectors[offset + 2 * i], vectors[offset + 2 * i + 1]) for i in range(len(unrelated))]
+    small_cache = _small_cache_report(encoder, texts[4:])
     # process() on a served message
     live = Message(data={TEXT: "订单什么时候发货"})
     featurizer.process([live])
@@ -69,8 +70,24 @@ def main(encoder: str, storage_dir: str) -> None:
         "empty_norm": float(np.linalg.norm(vectors[0])), "long_norm": float(np.linalg.norm(vectors[2])),
         "paraphrase": para, "unrelated": unrel, "load_s": load_s, "second_load_s": second_load_s,
         "batch_s": batch_s, "live_shape": list(live.get_dense_features(TEXT)[1].features.shape),
-        "loaded_encoders": len(sentence_encoder._loaded), "trained_shapes": trained_shapes,
+        "loaded_encoders": len(sentence_encoder._loaded), "trained_shapes": trained_shapes, **small_cache,
     }))
+
+
+def _small_cache_report(encoder: str, texts: list[str]) -> dict:
+    """More texts in one call than the cache holds (training): each text is embedded once, the same vectors."""
+    key = next(k for k in sentence_encoder._loaded if k[0] == encoder)
+    model, embedded = sentence_encoder._loaded[key], []
+    sentence_encoder._loaded[key] = lambda batch: (embedded.extend(batch), model(batch))[1]
+    try:
+        reference = sentence_encoder.SentenceEncoder(encoder, max_chars=300, cache_size=100).encode(texts)
+        embedded.clear()
+        results = {size: sentence_encoder.SentenceEncoder(encoder, max_chars=301, cache_size=size).encode(texts)
+                   for size in (0, 2)}
+    finally:
+        sentence_encoder._loaded[key] = model
+    return {"small_cache_embedded": len(embedded), "small_cache_texts": 2 * len(set(texts)),
+            "small_cache_same": all(bool(np.allclose(v, reference, atol=1e-5)) for v in results.values())}
 
 
 if __name__ == "__main__":

@@ -31,5 +31,9 @@ def test_sentence_features_for_chinese_and_english(encoder: str, tmp_path) -> No
     assert min(report["paraphrase"]) > max(report["unrelated"]) + 0.1, report
     # the encoder is loaded once per process
     assert report["loaded_encoders"] == 1 and report["second_load_s"] < 0.5, report
+    # a call with more texts than the cache holds embeds each text once (it used to re-embed the evicted ones
+    # one by one, and recursed without end with no cache)
+    assert report["small_cache_same"], report
+    assert report["small_cache_embedded"] == report["small_cache_texts"], report
     print(f"\n{encoder}: load {report['load_s']:.2f} s, paraphrase cos {report['paraphrase']}, "
           f"unrelated {report['unrelated']}")
