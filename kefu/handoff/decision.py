@@ -8,7 +8,7 @@ from typing import Any
 
 from kefu.core.conversations import Understanding
 from kefu.handoff import encoder
-from kefu.handoff.classifier import CONTEXT_TURNS, HandoffClassifier
+from kefu.handoff.classifier import CONTEXT_TURNS, HandoffClassifier, Verdict
 from kefu.handoff.detector import REASONS, Detector, default_detector, normalise
 from kefu.handoff.training import load_current
 
@@ -102,8 +102,8 @@ class HandoffPolicy:
             # A reason the classifier hands off on its own (safety) also hands off from its lower offer threshold
             # when the model reads it too: a missed safety report costs more than a complaint's.
             sure = verdict.offer if verdict.offer in self.detector.classifier_hands_off else None
-            if verdict.reason in self.detector.classifier_hands_off or self._model_agrees(verdict.reason,
-                                                                                          understanding):
+            if (verdict.reason in self.detector.classifier_hands_off or self._sure(verdict)
+                    or self._model_agrees(verdict.reason, understanding)):
                 learned = _handoff(verdict.reason, "classifier", verdict.evidence)
             elif sure is not None and self._model_agrees(sure, understanding):
                 learned = _handoff(sure, "classifier", verdict.evidence)
@@ -138,6 +138,11 @@ class HandoffPolicy:
         """The classifier is sure enough the turn is routine to turn this source's handoff into an offer."""
         floor = self.detector.routine_overrules.get(source)
         return floor is not None and routine >= floor
+
+    def _sure(self, verdict: Verdict) -> bool:
+        """The classifier alone is sure enough of a reason that otherwise needs the model's agreement."""
+        floor = self.detector.classifier_sure_from.get(verdict.reason or "")
+        return floor is not None and verdict.probabilities[verdict.reason] >= floor
 
     def _model_agrees(self, reason: str | None, understanding: Understanding | None) -> bool:
         """The NLU model reads the same reason, if below its own threshold and even second to another intent or under

@@ -82,6 +82,11 @@ class Detector:
         self.classifier_hands_off: frozenset[str] = frozenset(hands_off)
         agrees = (data.get("classifier") or {}).get("model_agrees_from")
         self.classifier_agrees_from: float | None = None if agrees is None else float(agrees)
+        # A reason that needs the model's agreement hands off without it when the classifier is at least this sure.
+        sure = (data.get("classifier") or {}).get("sure_from") or {}
+        self.classifier_sure_from: dict[str, float] = {str(k): float(v) for k, v in sure.items()}
+        if set(self.classifier_sure_from) - set(REASONS):
+            raise LexiconError(f"classifier.sure_from: unknown reasons {sorted(set(self.classifier_sure_from) - set(REASONS))}")
         # When the classifier is this sure a turn is routine, a lexicon complaint word or the NLU model's safety or
         # complaint intent only offers a person ("how does your complaints process work?" names a complaint, makes none).
         overrules = (data.get("classifier") or {}).get("routine_overrules") or {}

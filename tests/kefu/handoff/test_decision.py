@@ -21,10 +21,10 @@ def constant(probabilities: dict[str, float], thresholds: dict[str, float],
 
 
 def policy(classifier: HandoffClassifier, hand_off: tuple[str, ...] = ("safety", "complaint", "human"),
-           agrees_from: float | None = None) -> HandoffPolicy:
+           agrees_from: float | None = None, sure_from: dict[str, float] | None = None) -> HandoffPolicy:
     """The shipped lexicon, with the classifier allowed to hand off these reasons on its own."""
     data = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))
-    data["classifier"] = {"hand_off": list(hand_off), "model_agrees_from": agrees_from}
+    data["classifier"] = {"hand_off": list(hand_off), "model_agrees_from": agrees_from, "sure_from": sure_from}
     detector = Detector(data)
     return HandoffPolicy(detector, load_model_rules(detector), classifier)
 
@@ -44,6 +44,21 @@ def test_a_complaint_reading_hands_off_when_the_model_agrees_below_its_threshold
 
 
 HIGH = {"safety": 0.5, "complaint": 0.5, "human": 0.5}
+
+
+def test_a_sure_complaint_reading_hands_off_without_the_model() -> None:
+    calm = Understanding("order_status", 0.9, [], ranking={"order_status": 0.9})
+    sure = constant({"routine": 0.04, "safety": 0.0, "complaint": 0.92, "human": 0.04}, HIGH)
+    decision = policy(sure, ("safety",), agrees_from=0.3, sure_from={"complaint": 0.9}).decide("hmm", calm)
+    assert (decision.route, decision.reason, decision.source) == ("handoff", "complaint", "classifier")
+    # below the floor, or with no floor for the reason, the model's agreement is still needed: an offer
+    fairly = constant({"routine": 0.1, "safety": 0.0, "complaint": 0.85, "human": 0.05}, HIGH)
+    assert policy(fairly, ("safety",), agrees_from=0.3, sure_from={"complaint": 0.9}).decide("hmm", calm).route == "offer"
+    person = constant({"routine": 0.04, "safety": 0.0, "complaint": 0.0, "human": 0.96}, HIGH)
+    assert policy(person, ("safety",), agrees_from=0.3, sure_from={"complaint": 0.9}).decide("hmm", calm).route == "offer"
+    assert default_detector().classifier_sure_from == {"complaint": 0.9}
+    with pytest.raises(LexiconError):
+        Detector({"classifier": {"sure_from": {"anger": 0.9}}})
 
 
 def test_the_model_agrees_when_it_reads_the_reason_second_or_under_a_fallback() -> None:
