@@ -52,13 +52,15 @@ GRID = tuple(round(0.05 * step, 2) for step in range(1, 20))
 # than a shop's real traffic is, so the budget is larger than the false handoffs wanted in service. The operating
 # point was chosen on held-out set B (2-3 false handoffs of its 75 routine cases) and on the routine sessions of
 # JDDC read without the NLU model; a complaint also needs the NLU model's agreement (lexicon.yml `classifier:`).
-FALSE_BUDGET = {"safety": 0.017, "complaint": 0.038, "human": 0.007}
+# Two more easy routine files (batch 9) lowered the mean and with it safety's threshold to 0.55 (offers 0.35) with
+# no safety recall gained on held-out sets A-C, so safety's budgets are 1.6 % / 2.4 % (thresholds 0.60 / 0.40 again).
+FALSE_BUDGET = {"safety": 0.016, "complaint": 0.038, "human": 0.007}
 # From its offer threshold a reason *offers* a person ("shall I ask a colleague?", one tap) when it does not hand
 # off: below the handoff threshold, or (complaint, person) without the NLU model's agreement. A guess costs the
 # customer a question, not a place in the queue, so the budget for safety and person is larger; complaint's is
 # smaller, because on real marketplace sessions (JDDC) the classifier reads complaint in many routine turns and an
 # offer there is a question nobody asked for (65 of 449 routine turns at 0.6, 27 at 0.8).
-OFFER_BUDGET = {"safety": 0.028, "complaint": 0.009, "human": 0.018}
+OFFER_BUDGET = {"safety": 0.024, "complaint": 0.009, "human": 0.018}
 HIDDEN_WIDTH = 128
 FOLLOW_UPS = {
     "zh": ["现在怎么办", "你们怎么处理", "所以呢", "还在吗", "订单号DD20261104008", "我该怎么做", "请尽快回复"],
